@@ -1,0 +1,11 @@
+/** Unit tests live beside the code (*.spec.ts); end-to-end tests in test/e2e (*.e2e-spec.ts). */
+const moduleNameMapper = {
+  '^@app/(contracts|config|audio|whisper|model-cache|storage)$': '<rootDir>/libs/$1/src',
+};
+const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
+module.exports = {
+  projects: [
+    { displayName: 'unit', testEnvironment: 'node', rootDir: __dirname, testMatch: ['<rootDir>/{apps,libs,scripts}/**/*.spec.ts'], moduleNameMapper, transform },
+    { displayName: 'e2e', testEnvironment: 'node', rootDir: __dirname, testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], moduleNameMapper, transform, testTimeout: 180000 },
+  ],
+};

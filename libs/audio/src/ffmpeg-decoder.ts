@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+import { ErrorCode, ServiceError } from '@app/contracts';
+import { SAMPLE_RATE } from './wav';
+
+export interface FfmpegDecodeOptions {
+  /** uploads longer than this fail with audio_too_long */
+  maxSeconds: number;
+  /** wall-clock limit for the ffmpeg process */
+  timeoutMs: number;
+  signal?: AbortSignal;
+  ffmpegPath?: string;
+}
+
+/**
+ * Hardened ffmpeg invocation: input and output are pipes only (no files, no network protocols,
+ * so playlists or concat lists inside an upload can't reach anything), first audio stream only,
+ * resampled to 16 kHz mono float32.
+ */
+export function ffmpegArgs(maxSeconds: number): string[] {
+  return [
+    '-nostdin', '-hide_banner', '-loglevel', 'error',
+    '-protocol_whitelist', 'pipe',
+    '-i', 'pipe:0',
+    '-map', '0:a:0', '-vn', '-sn', '-dn',
+    // one second past the cap, so "too long" is detectable without decoding hours of audio
+    '-t', String(maxSeconds + 1),
+    '-ac', '1', '-ar', String(SAMPLE_RATE), '-f', 'f32le', 'pipe:1',
+  ];
+}
+
+/** Decodes any ffmpeg-readable bytes to 16 kHz mono float32, entirely through pipes. */
+export function decodeWithFfmpeg(bytes: Buffer, options: FfmpegDecodeOptions): Promise<Float32Array> {
+  return new Promise((resolve, reject) => {
+    const maxBytes = Math.ceil(options.maxSeconds * SAMPLE_RATE) * 4;
+    const child = spawn(options.ffmpegPath ?? 'ffmpeg', ffmpegArgs(options.maxSeconds), { stdio: ['pipe', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    let outBytes = 0;
+    let stderr = '';
+    let settled = false;
+
+    const finish = (error: Error | null, pcm?: Float32Array) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (child.exitCode === null) child.kill('SIGKILL');
+      if (error) reject(error);
+      else resolve(pcm as Float32Array);
+    };
+    const onAbort = () => finish(new ServiceError(ErrorCode.JobCancelled, 'decoding cancelled'));
+    const timer = setTimeout(
+      () => finish(new ServiceError(ErrorCode.InvalidAudio, `decoding took longer than ${options.timeoutMs} ms`, 'file')),
+      options.timeoutMs,
+    );
+    if (options.signal?.aborted) return onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      const message = error.code === 'ENOENT' ? 'ffmpeg is not installed on this worker' : `ffmpeg failed to start: ${error.message}`;
+      finish(new ServiceError(ErrorCode.Internal, message));
+    });
+    child.stdout.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      outBytes += chunk.length;
+      if (outBytes > maxBytes) {
+        finish(new ServiceError(ErrorCode.AudioTooLong, `audio is longer than MAX_AUDIO_SECONDS=${options.maxSeconds}`, 'file'));
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (stderr.length < 4096) stderr += chunk.toString();
+    });
+    child.on('close', (code) => {
+      if (settled) return;
+      const reason = stderr.trim().split('\n').slice(-2).join(' ').slice(0, 300);
+      if (code !== 0 && outBytes === 0) {
+        return finish(new ServiceError(ErrorCode.UnsupportedMedia, `not a decodable audio or video file (${reason || `ffmpeg exit ${code}`})`, 'file'));
+      }
+      if (code !== 0 || reason) {
+        return finish(new ServiceError(ErrorCode.InvalidAudio, `the audio stream is corrupt or truncated (${reason || `ffmpeg exit ${code}`})`, 'file'));
+      }
+      if (outBytes < 4) return finish(new ServiceError(ErrorCode.InvalidAudio, 'the file contains no audio samples', 'file'));
+      const joined = Buffer.concat(chunks, outBytes);
+      const samples = Math.floor(outBytes / 4);
+      // copy into an aligned buffer: Buffer.concat may return an unaligned slice of the pool
+      const pcm = new Float32Array(samples);
+      new Uint8Array(pcm.buffer).set(joined.subarray(0, samples * 4));
+      finish(null, pcm);
+    });
+    // ffmpeg may stop reading early (bad header, duration cap): a broken pipe is expected then
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(bytes);
+  });
+}

@@ -1,0 +1,4 @@
+export * from './wav';
+export * from './mp3-integrity';
+export * from './ffmpeg-decoder';
+export * from './decode-audio';

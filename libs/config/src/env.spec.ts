@@ -1,0 +1,39 @@
+import { ConfigError, loadConfig } from './env';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      redisUrl: 'redis://127.0.0.1:6379',
+      port: 8000,
+      device: 'cpu',
+      computeType: 'int8',
+      modelDir: './models',
+      whisperModel: 'small',
+      modelCacheSize: 3,
+      workerConcurrency: 1,
+    });
+    expect(config.adminToken).toBeUndefined();
+  });
+
+  it('reads the seed variables', () => {
+    const config = loadConfig({ DEVICE: 'cuda', COMPUTE_TYPE: 'float16', WHISPER_MODEL: 'tiny', MODEL_CACHE_SIZE: '5', HF_AUTH_TOKEN: 'hf_x', API_KEYS: 'a, b,' });
+    expect(config.device).toBe('cuda');
+    expect(config.computeType).toBe('float16');
+    expect(config.whisperModel).toBe('tiny');
+    expect(config.modelCacheSize).toBe(5);
+    expect(config.hfAuthToken).toBe('hf_x');
+    expect(config.apiKeys).toEqual(['a', 'b']);
+  });
+
+  it.each([
+    ['DEVICE', 'tpu'],
+    ['COMPUTE_TYPE', 'int4'],
+    ['MODEL_CACHE_SIZE', '0'],
+    ['PORT', 'eighty'],
+    ['REDIS_URL', 'localhost:6379'],
+  ])('fails fast naming %s when it is %s', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+});

@@ -1,0 +1,84 @@
+import { ComputeType, Device } from '@app/contracts';
+
+/** Every setting the service reads from the environment, parsed and checked once at boot. */
+export interface ServiceConfig {
+  redisUrl: string;
+  port: number;
+  device: Device;
+  computeType: ComputeType;
+  modelDir: string;
+  whisperModel: string;
+  modelCacheSize: number;
+  hfAuthToken?: string;
+  maxUploadMb: number;
+  maxAudioSeconds: number;
+  syncTimeoutS: number;
+  adminToken?: string;
+  apiKeys: string[];
+  workerConcurrency: number;
+  /** how long uploaded audio stays in Redis if no worker takes it */
+  audioTtlS: number;
+  /** threads whisper.cpp uses per job */
+  whisperThreads: number;
+  /** wall-clock limit for decoding one upload with ffmpeg */
+  decodeTimeoutS: number;
+  /** max time to wait for a model download before failing the job */
+  modelDownloadTimeoutS: number;
+}
+
+export class ConfigError extends Error {
+  constructor(variable: string, problem: string) {
+    super(`Invalid environment variable ${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `expected an integer, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function enumVar<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `expected one of ${allowed.join('|')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+function optionalString(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  return raw ? raw : undefined;
+}
+
+export function loadConfig(env: Env = process.env): ServiceConfig {
+  const redisUrl = env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379';
+  if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL', `expected redis://host:port, got "${redisUrl}"`);
+  return {
+    redisUrl,
+    port: intVar(env, 'PORT', 8000, 1, 65535),
+    device: enumVar(env, 'DEVICE', ['cpu', 'cuda'] as const, 'cpu'),
+    computeType: enumVar(env, 'COMPUTE_TYPE', ['float16', 'int8'] as const, 'int8'),
+    modelDir: optionalString(env, 'MODEL_DIR') ?? './models',
+    whisperModel: optionalString(env, 'WHISPER_MODEL') ?? 'small',
+    modelCacheSize: intVar(env, 'MODEL_CACHE_SIZE', 3, 1, 64),
+    hfAuthToken: optionalString(env, 'HF_AUTH_TOKEN'),
+    maxUploadMb: intVar(env, 'MAX_UPLOAD_MB', 200, 1, 10_000),
+    maxAudioSeconds: intVar(env, 'MAX_AUDIO_SECONDS', 4 * 3600, 1, 48 * 3600),
+    syncTimeoutS: intVar(env, 'SYNC_TIMEOUT_S', 600, 1, 24 * 3600),
+    adminToken: optionalString(env, 'ADMIN_TOKEN'),
+    apiKeys: (env.API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),
+    workerConcurrency: intVar(env, 'WORKER_CONCURRENCY', 1, 1, 64),
+    audioTtlS: intVar(env, 'AUDIO_TTL_S', 24 * 3600, 60, 30 * 24 * 3600),
+    whisperThreads: intVar(env, 'WHISPER_THREADS', 0, 0, 256),
+    decodeTimeoutS: intVar(env, 'DECODE_TIMEOUT_S', 300, 1, 24 * 3600),
+    modelDownloadTimeoutS: intVar(env, 'MODEL_DOWNLOAD_TIMEOUT_S', 1800, 5, 24 * 3600),
+  };
+}

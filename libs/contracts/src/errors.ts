@@ -1,0 +1,81 @@
+/** Machine-readable error codes returned in `{"error": {"code", "message", "field"}}` bodies. */
+export enum ErrorCode {
+  ValidationFailed = 'validation_failed',
+  MissingFile = 'missing_file',
+  EmptyFile = 'empty_file',
+  UploadTooLarge = 'upload_too_large',
+  UnsupportedMedia = 'unsupported_media',
+  InvalidAudio = 'invalid_audio',
+  AudioTooLong = 'audio_too_long',
+  UnknownModel = 'unknown_model',
+  ModelUnavailable = 'model_unavailable',
+  UnsupportedLanguage = 'unsupported_language',
+  NotImplemented = 'not_implemented',
+  JobNotFound = 'job_not_found',
+  JobCancelled = 'job_cancelled',
+  AudioExpired = 'audio_expired',
+  Unauthorized = 'unauthorized',
+  Forbidden = 'forbidden',
+  RedisUnavailable = 'redis_unavailable',
+  NoWorkers = 'no_workers',
+  Internal = 'internal_error',
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode | string; message: string; field?: string; error_id?: string };
+}
+
+/** HTTP status each code maps to (the API's single mapping table). */
+export const ERROR_HTTP_STATUS: Record<ErrorCode, number> = {
+  [ErrorCode.ValidationFailed]: 400,
+  [ErrorCode.MissingFile]: 400,
+  [ErrorCode.EmptyFile]: 400,
+  [ErrorCode.UploadTooLarge]: 413,
+  [ErrorCode.UnsupportedMedia]: 415,
+  [ErrorCode.InvalidAudio]: 422,
+  [ErrorCode.AudioTooLong]: 413,
+  [ErrorCode.UnknownModel]: 400,
+  [ErrorCode.ModelUnavailable]: 503,
+  [ErrorCode.UnsupportedLanguage]: 400,
+  [ErrorCode.NotImplemented]: 501,
+  [ErrorCode.JobNotFound]: 404,
+  [ErrorCode.JobCancelled]: 409,
+  [ErrorCode.AudioExpired]: 410,
+  [ErrorCode.Unauthorized]: 401,
+  [ErrorCode.Forbidden]: 403,
+  [ErrorCode.RedisUnavailable]: 503,
+  [ErrorCode.NoWorkers]: 503,
+  [ErrorCode.Internal]: 500,
+};
+
+/** A failure with a code that crosses process boundaries (worker → Redis → API). */
+export class ServiceError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'ServiceError';
+  }
+}
+
+const JOB_ERROR_PREFIX = 'tx-error:';
+
+/** Encodes a coded failure into a BullMQ failedReason string. */
+export function encodeJobError(code: ErrorCode, message: string, field?: string): string {
+  return JOB_ERROR_PREFIX + JSON.stringify({ code, message, field });
+}
+
+/** Decodes a failedReason; anything not written by encodeJobError is an internal error. */
+export function decodeJobError(reason: string | undefined): { code: ErrorCode; message: string; field?: string } {
+  if (reason?.startsWith(JOB_ERROR_PREFIX)) {
+    try {
+      const parsed = JSON.parse(reason.slice(JOB_ERROR_PREFIX.length)) as { code: ErrorCode; message: string; field?: string };
+      if (Object.values(ErrorCode).includes(parsed.code)) return parsed;
+    } catch {
+      // fall through: treat as internal
+    }
+  }
+  return { code: ErrorCode.Internal, message: reason || 'job failed' };
+}

@@ -1,0 +1,6 @@
+export * from './queue';
+export * from './errors';
+export * from './models';
+export * from './languages';
+export * from './jobs';
+export * from './workers';

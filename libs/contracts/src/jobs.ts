@@ -1,0 +1,83 @@
+import { JobName } from './queue';
+
+/** Options the API validated; the worker validates them again because Redis is shared. */
+export interface TranscribeOptions {
+  batchSize: number;
+  diarize: boolean;
+  alignWords: boolean;
+  /** undefined → the worker's WHISPER_MODEL */
+  whisperModel?: string;
+  minSpeakers?: number;
+  maxSpeakers?: number;
+  /** undefined → any language */
+  allowedLanguages?: string[];
+}
+
+/** Job data: small JSON only. The audio bytes live under RedisKeys.audio(jobId). */
+export interface TranscribeJobData {
+  options: TranscribeOptions;
+  /** original upload name and size, for logs */
+  fileName?: string;
+  sizeBytes: number;
+  /** epoch ms when the API accepted the upload (queue time = start - this) */
+  acceptedAt: number;
+}
+
+/** One typed map of every job: producers and consumers import it, no string literals elsewhere. */
+export interface JobDataMap {
+  [JobName.Transcribe]: TranscribeJobData;
+}
+export interface JobResultMap {
+  [JobName.Transcribe]: TranscriptionResult;
+}
+export type JobOf<N extends JobName> = { name: N; data: JobDataMap[N] };
+
+export interface WordResult {
+  word: string;
+  start: number;
+  end: number;
+  score: number;
+  speaker?: string;
+  interpolated?: boolean;
+}
+
+export interface SegmentResult {
+  id: number;
+  start: number;
+  end: number;
+  text: string;
+  speaker?: string;
+  avg_logprob: number;
+  no_speech_prob: number;
+  words: WordResult[];
+}
+
+export interface StageStatus {
+  status: 'ok' | 'unavailable';
+  model?: string;
+  reason?: string;
+}
+
+export interface TranscriptionResult {
+  job_id: string;
+  language: string;
+  language_probability: number;
+  duration: number;
+  model: string;
+  segments: SegmentResult[];
+  word_segments: WordResult[];
+  alignment?: StageStatus;
+  diarization?: StageStatus & { turns?: { start: number; end: number; speaker: string }[] };
+  speakers?: { id: string; speech_seconds: number }[];
+  timings_ms: Record<string, number>;
+}
+
+/** Progress object stored with job.updateProgress (GET /jobs/:id reads it). */
+export interface JobProgress {
+  percent: number;
+  stage: JobStage;
+}
+export type JobStage = 'queued' | 'load_model' | 'decode' | 'detect_language' | 'transcribe' | 'assemble' | 'done';
+
+/** Status as the HTTP API reports it. */
+export type PublicJobStatus = 'queued' | 'active' | 'completed' | 'failed' | 'cancelled';

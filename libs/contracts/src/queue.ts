@@ -1,0 +1,40 @@
+/**
+ * Queue, job and Redis key names shared by the API and the workers.
+ * Queue names are a stored contract: renaming one strands jobs already in Redis.
+ */
+export const TRANSCRIBE_QUEUE = 'transcribe';
+
+export enum JobName {
+  Transcribe = 'transcribe',
+}
+
+/** Redis key prefixes and pub/sub channels (everything the service writes lives under `tx:`). */
+export const RedisKeys = {
+  /** Uploaded audio bytes for a job (binary string, TTL). */
+  audio: (jobId: string) => `tx:audio:${jobId}`,
+  /** Set when a client cancels a job, so status reads and late workers see it. */
+  cancelled: (jobId: string) => `tx:cancelled:${jobId}`,
+  /** Worker heartbeat (JSON WorkerHeartbeat, short TTL). */
+  workerHeartbeat: (workerId: string) => `tx:worker:${workerId}`,
+  workerHeartbeatPattern: 'tx:worker:*',
+} as const;
+
+export const RedisChannels = {
+  /** API → all workers: drop model caches (payload GcRequest). */
+  gcRequest: 'tx:gc:request',
+  /** worker → API: one GcReply per worker, on a channel scoped to the request. */
+  gcReply: (requestId: string) => `tx:gc:reply:${requestId}`,
+  /** API → all workers: abort this job if you run it (payload: job id). */
+  cancel: 'tx:cancel',
+} as const;
+
+/** Default worker tuning: a killed worker's job is picked up by another within a minute. */
+export const WorkerLockDefaults = {
+  lockDurationMs: 30_000,
+  stalledIntervalMs: 15_000,
+  maxStalledCount: 2,
+} as const;
+
+/** How often workers write their heartbeat, and how old one may be before the worker counts as gone. */
+export const HEARTBEAT_INTERVAL_MS = 5_000;
+export const HEARTBEAT_TTL_MS = 15_000;

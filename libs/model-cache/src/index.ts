@@ -1,0 +1,1 @@
+export * from './lru-model-cache';

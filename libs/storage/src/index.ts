@@ -1,0 +1,2 @@
+export * from './audio-store';
+export * from './redis-connection';

@@ -1,0 +1,82 @@
+/**
+ * The contract between the native whisper.cpp binding and the rest of the code.
+ * Nothing outside libs/whisper knows about N-API; it only sees these types.
+ */
+
+export interface LoadModelOptions {
+  /** Use the GPU backend when the addon was built with CUDA. */
+  useGpu: boolean;
+  /** Flash attention (GPU builds); ignored on CPU. */
+  flashAttention?: boolean;
+}
+
+export interface DecodeOptions {
+  /** Language to decode in (ISO-639-1). Undefined → whisper detects it itself. */
+  language?: string;
+  /** CPU threads whisper.cpp may use for this call. */
+  threads?: number;
+  /** Beam size; 1 = greedy. */
+  beamSize?: number;
+  /** Called (on the JS thread) with 0..100 as whisper.cpp progresses. */
+  onProgress?: (percent: number) => void;
+  /** Aborting makes whisper.cpp stop at its next abort check; the promise rejects with WhisperAbortedError. */
+  signal?: AbortSignal;
+  /** Optional initial prompt text. */
+  initialPrompt?: string;
+}
+
+export interface WhisperToken {
+  /** whisper token id */
+  id: number;
+  /** decoded text of the token (may start with a space = word boundary) */
+  text: string;
+  /** token probability 0..1 */
+  p: number;
+  /** log probability */
+  plog: number;
+  /** start/end in seconds relative to the start of the PCM passed in */
+  start: number;
+  end: number;
+}
+
+export interface WhisperSegment {
+  /** seconds relative to the start of the PCM passed in */
+  start: number;
+  end: number;
+  text: string;
+  /** mean log probability over the segment's text tokens */
+  avgLogprob: number;
+  noSpeechProb: number;
+  /** text tokens only (special tokens such as [_BEG_], <|en|>, timestamps are excluded) */
+  tokens: WhisperToken[];
+}
+
+export interface WhisperDecodeResult {
+  /** language actually used for decoding */
+  language: string;
+  segments: WhisperSegment[];
+}
+
+/** Probability per language code, e.g. { en: 0.91, de: 0.03, ... } (sums to ~1). */
+export type LanguageProbabilities = Record<string, number>;
+
+/** A loaded whisper.cpp model (whisper_context). Concurrent calls each get their own whisper_state. */
+export interface WhisperModelHandle {
+  readonly path: string;
+  readonly isMultilingual: boolean;
+  /** Native memory held by the model weights, bytes (best effort). */
+  readonly sizeBytes: number;
+  /** Language detection on the first 30 s of pcm (16 kHz mono float32). Rejects for English-only models. */
+  detectLanguage(pcm: Float32Array, options?: { threads?: number; offsetSeconds?: number }): Promise<LanguageProbabilities>;
+  /** Full transcription of pcm (16 kHz mono float32). */
+  transcribe(pcm: Float32Array, options?: DecodeOptions): Promise<WhisperDecodeResult>;
+  /** whisper_free. Idempotent. If calls are in flight, frees when they finish. */
+  free(): Promise<void>;
+}
+
+export class WhisperAbortedError extends Error {
+  constructor() {
+    super('whisper.cpp decoding was aborted');
+    this.name = 'WhisperAbortedError';
+  }
+}
