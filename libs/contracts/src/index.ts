@@ -4,3 +4,4 @@ export * from './models';
 export * from './languages';
 export * from './jobs';
 export * from './workers';
+export * from './job-validation';

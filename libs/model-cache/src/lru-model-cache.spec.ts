@@ -34,6 +34,8 @@ describe('LruModelCache', () => {
     expect(b.disposed).toBe(1);
     expect(a.disposed).toBe(0);
     expect(cache.keys()).toEqual(['a', 'c']);
+    expect((await cache.loaded()).map((m) => m.name)).toEqual(['a', 'c']);
+    expect(cache.keys()).toEqual(['a', 'c']);
   });
 
   it('does not cache a failed load', async () => {

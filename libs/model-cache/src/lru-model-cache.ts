@@ -31,6 +31,12 @@ export class LruModelCache<V extends CachedModel> {
     return [...this.entries.keys()];
   }
 
+  /** Models whose load finished, least recently used first; does not touch the LRU order. */
+  async loaded(): Promise<V[]> {
+    const settled = await Promise.allSettled([...this.entries.values()].map((entry) => entry.value));
+    return settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  }
+
   has(key: string): boolean {
     return this.entries.has(key);
   }

@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import Redis from 'ioredis';
+import { GcReply, GcRequest, RedisChannels } from '@app/contracts';
+import { API_REDIS, API_SUBSCRIBER } from '../api.tokens';
+import { WorkerRegistry } from '../workers/worker-registry.service';
+
+export type GcWorkerResult = GcReply | { worker_id: string; status: 'timeout' };
+
+const GC_TIMEOUT_MS = Number(process.env.GC_TIMEOUT_MS ?? 10_000);
+
+/** POST /gc: ask every live worker over pub/sub to drop its models and collect their answers. */
+@Injectable()
+export class GcService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly pending = new Map<string, (reply: GcReply) => void>();
+
+  constructor(
+    @Inject(API_REDIS) private readonly redis: Redis,
+    @Inject(API_SUBSCRIBER) private readonly subscriber: Redis,
+    private readonly workers: WorkerRegistry,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => {
+      const requestId = channel.slice(RedisChannels.gcReply('').length);
+      try {
+        this.pending.get(requestId)?.(JSON.parse(message) as GcReply);
+      } catch {
+        // a malformed reply is ignored; that worker shows as timeout
+      }
+    });
+    await this.subscriber.psubscribe(RedisChannels.gcReply('*'));
+  }
+
+  async broadcast(): Promise<GcWorkerResult[]> {
+    const expected = await this.workers.liveWorkers();
+    const requestId = randomUUID();
+    const replies = new Map<string, GcReply>();
+    const done = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, GC_TIMEOUT_MS);
+      this.pending.set(requestId, (reply) => {
+        replies.set(reply.worker_id, reply);
+        if (expected.every((worker) => replies.has(worker.worker_id))) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      if (expected.length === 0) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    const request: GcRequest = { request_id: requestId };
+    await this.redis.publish(RedisChannels.gcRequest, JSON.stringify(request));
+    await done;
+    this.pending.delete(requestId);
+    const missing = expected
+      .filter((worker) => !replies.has(worker.worker_id))
+      .map((worker): GcWorkerResult => ({ worker_id: worker.worker_id, status: 'timeout' }));
+    return [...replies.values(), ...missing].sort((a, b) => a.worker_id.localeCompare(b.worker_id));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.subscriber.quit().catch(() => undefined);
+  }
+}

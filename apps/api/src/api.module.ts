@@ -1,0 +1,72 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { BullModule } from '@nestjs/bullmq';
+import { MulterModule } from '@nestjs/platform-express';
+import { QueueEvents } from 'bullmq';
+import Redis from 'ioredis';
+import { memoryStorage } from 'multer';
+import { SERVICE_CONFIG, ServiceConfig, ServiceConfigModule } from '@app/config';
+import { TRANSCRIBE_QUEUE } from '@app/contracts';
+import { createRedis, redisOptionsFromUrl } from '@app/storage';
+import { GcController } from './admin/gc.controller';
+import { GcService } from './admin/gc.service';
+import { API_REDIS, API_SUBSCRIBER, TRANSCRIBE_QUEUE_EVENTS } from './api.tokens';
+import { ApiKeyGuard } from './common/auth.guards';
+import { ErrorBodyFilter } from './common/error-body.filter';
+import { createValidationPipe } from './common/validation';
+import { HealthController } from './health/health.controller';
+import { JobsController } from './jobs/jobs.controller';
+import { TranscriptionJobsService } from './jobs/transcription-jobs.service';
+import { TranscribeController } from './transcribe/transcribe.controller';
+import { WorkerRegistry } from './workers/worker-registry.service';
+
+@Module({
+  imports: [
+    ServiceConfigModule,
+    BullModule.forRootAsync({
+      inject: [SERVICE_CONFIG],
+      useFactory: (config: ServiceConfig) => ({ connection: redisOptionsFromUrl(config.redisUrl) }),
+    }),
+    BullModule.registerQueue({ name: TRANSCRIBE_QUEUE }),
+    MulterModule.registerAsync({
+      inject: [SERVICE_CONFIG],
+      // uploads stay in memory: audio is never written to disk
+      useFactory: (config: ServiceConfig) => ({
+        storage: memoryStorage(),
+        limits: { fileSize: config.maxUploadMb * 1024 * 1024, files: 1, fields: 32, fieldSize: 64 * 1024 },
+      }),
+    }),
+  ],
+  controllers: [TranscribeController, JobsController, GcController, HealthController],
+  providers: [
+    {
+      provide: API_REDIS,
+      inject: [SERVICE_CONFIG],
+      // fail fast: a request should get a 503, not wait for Redis to come back
+      useFactory: (config: ServiceConfig): Redis =>
+        new Redis({ ...redisOptionsFromUrl(config.redisUrl), maxRetriesPerRequest: 1, commandTimeout: 5_000, connectionName: 'api' }),
+    },
+    {
+      provide: API_SUBSCRIBER,
+      inject: [SERVICE_CONFIG],
+      useFactory: (config: ServiceConfig): Redis => createRedis(config.redisUrl, 'api-subscriber'),
+    },
+    {
+      provide: TRANSCRIBE_QUEUE_EVENTS,
+      inject: [SERVICE_CONFIG],
+      // one QueueEvents per process: every sync request waits on it
+      useFactory: async (config: ServiceConfig): Promise<QueueEvents> => {
+        const events = new QueueEvents(TRANSCRIBE_QUEUE, { connection: redisOptionsFromUrl(config.redisUrl) });
+        await events.waitUntilReady();
+        return events;
+      },
+    },
+    { provide: APP_FILTER, useClass: ErrorBodyFilter },
+    { provide: APP_PIPE, useFactory: createValidationPipe },
+    { provide: APP_GUARD, useClass: ApiKeyGuard },
+    WorkerRegistry,
+    TranscriptionJobsService,
+    GcService,
+  ],
+})
+export class ApiModule {}

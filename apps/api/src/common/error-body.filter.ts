@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+import { ERROR_HTTP_STATUS, ErrorBody, ErrorCode, ServiceError } from '@app/contracts';
+
+/** HTTP statuses Nest/multer raise themselves, mapped to our codes. */
+const CODE_FOR_STATUS: Partial<Record<number, ErrorCode>> = {
+  [HttpStatus.BAD_REQUEST]: ErrorCode.ValidationFailed,
+  [HttpStatus.UNAUTHORIZED]: ErrorCode.Unauthorized,
+  [HttpStatus.FORBIDDEN]: ErrorCode.Forbidden,
+  [HttpStatus.NOT_FOUND]: ErrorCode.NotFound,
+  [HttpStatus.PAYLOAD_TOO_LARGE]: ErrorCode.UploadTooLarge,
+  [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: ErrorCode.UnsupportedMedia,
+  [HttpStatus.SERVICE_UNAVAILABLE]: ErrorCode.RedisUnavailable,
+};
+
+function httpMessage(exception: HttpException): string {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  return Array.isArray(message) ? message.join('; ') : String(message ?? exception.message);
+}
+
+/** Every error leaves the API as {"error": {"code", "message", "field"?}}; unexpected ones get an id. */
+@Catch()
+export class ErrorBodyFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const { status, body } = this.toBody(exception);
+    if (response.headersSent) return;
+    response.status(status).json(body);
+  }
+
+  private toBody(exception: unknown): { status: number; body: ErrorBody } {
+    if (exception instanceof ServiceError) {
+      return {
+        status: ERROR_HTTP_STATUS[exception.code],
+        body: { error: { code: exception.code, message: exception.message, ...(exception.field ? { field: exception.field } : {}) } },
+      };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      let message = httpMessage(exception);
+      let field: string | undefined;
+      // multer's words for a wrong file field
+      if (/unexpected field/i.test(message)) {
+        field = 'file';
+        message = 'the audio must be sent in the multipart field "file" (one file only)';
+      }
+      if (status === HttpStatus.PAYLOAD_TOO_LARGE) field = 'file';
+      const code = CODE_FOR_STATUS[status] ?? (status < 500 ? ErrorCode.ValidationFailed : ErrorCode.Internal);
+      return { status, body: { error: { code, message, ...(field ? { field } : {}) } } };
+    }
+    const errorId = randomUUID();
+    this.logger.error(`unexpected error ${errorId}: ${(exception as Error)?.stack ?? String(exception)}`);
+    return {
+      status: 500,
+      body: { error: { code: ErrorCode.Internal, message: `internal error (id ${errorId})`, error_id: errorId } },
+    };
+  }
+}

@@ -1,0 +1,25 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { loadConfig } from '@app/config';
+import { ApiModule } from './api.module';
+
+export async function bootstrapApi(): Promise<NestExpressApplication> {
+  const config = loadConfig();
+  const app = await NestFactory.create<NestExpressApplication>(ApiModule, { bodyParser: true });
+  app.enableShutdownHooks();
+  // JSON/urlencoded bodies are small control data; audio only arrives as multipart
+  app.useBodyParser('json', { limit: '1mb' });
+  app.useBodyParser('urlencoded', { limit: '1mb', extended: false });
+  await app.listen(config.port, process.env.HOST ?? '0.0.0.0');
+  new Logger('API').log(`listening on :${config.port} (Redis ${config.redisUrl})`);
+  return app;
+}
+
+if (require.main === module) {
+  bootstrapApi().catch((error: Error) => {
+    new Logger('API').error(`failed to start: ${error.message}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,78 @@
+import { Body, Controller, HttpCode, Post, Res, UploadedFile, UseInterceptors } from '@nestjs/common';
+import { FileInterceptor } from '@nestjs/platform-express';
+import type { Response } from 'express';
+import { ErrorCode, isOfficialWhisperModel, ServiceError, TranscribeOptions, TranscriptionResult } from '@app/contracts';
+import { TranscriptionJobsService } from '../jobs/transcription-jobs.service';
+import { WorkerRegistry } from '../workers/worker-registry.service';
+import { TranscribeDto } from './transcribe.dto';
+
+const DEFAULT_BATCH_SIZE = 16;
+
+export interface AcceptedBody {
+  job_id: string;
+  status: 'queued';
+  status_url: string;
+}
+
+@Controller()
+export class TranscribeController {
+  constructor(
+    private readonly jobs: TranscriptionJobsService,
+    private readonly workers: WorkerRegistry,
+  ) {}
+
+  /** Sync by default (200 with the transcript); async=true, or a sync wait past SYNC_TIMEOUT_S, gives 202. */
+  @Post('transcribe')
+  @HttpCode(200)
+  @UseInterceptors(FileInterceptor('file'))
+  async transcribe(
+    @UploadedFile() file: Express.Multer.File | undefined,
+    @Body() body: TranscribeDto,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<TranscriptionResult | AcceptedBody> {
+    if (!file) throw new ServiceError(ErrorCode.MissingFile, 'send the audio as multipart field "file"', 'file');
+    if (file.size === 0) throw new ServiceError(ErrorCode.EmptyFile, 'the uploaded file is empty', 'file');
+    const options = this.toOptions(body);
+    await this.checkModelName(options.whisperModel);
+    const outcome = await this.jobs.submit(file.buffer, file.originalname, options, !body.async);
+    if (outcome.kind === 'completed') return outcome.result;
+    response.status(202);
+    return { job_id: outcome.jobId, status: 'queued', status_url: `/jobs/${outcome.jobId}` };
+  }
+
+  private toOptions(body: TranscribeDto): TranscribeOptions {
+    if (body.min_speakers !== undefined && body.max_speakers !== undefined && body.min_speakers > body.max_speakers) {
+      throw new ServiceError(ErrorCode.ValidationFailed, 'min_speakers must not exceed max_speakers', 'min_speakers');
+    }
+    if (body.align_words) {
+      throw new ServiceError(ErrorCode.NotImplemented, 'align_words (wav2vec2 forced alignment) is not available in this version yet', 'align_words');
+    }
+    if (body.diarize) {
+      throw new ServiceError(ErrorCode.NotImplemented, 'diarize (speaker diarization) is not available in this version yet', 'diarize');
+    }
+    return {
+      batchSize: body.batch_size ?? DEFAULT_BATCH_SIZE,
+      diarize: body.diarize ?? false,
+      alignWords: body.align_words ?? false,
+      whisperModel: body.whisper_model,
+      minSpeakers: body.min_speakers,
+      maxSpeakers: body.max_speakers,
+      allowedLanguages: body.allowed_languages,
+    };
+  }
+
+  /**
+   * Custom model names are checked against what live workers advertise, so a typo is a 400 now
+   * instead of a failed job later. With no worker up we cannot tell, and the worker decides.
+   */
+  private async checkModelName(name: string | undefined): Promise<void> {
+    if (name === undefined || isOfficialWhisperModel(name)) return;
+    const workers = await this.workers.liveWorkers();
+    if (workers.length === 0 || workers.some((worker) => worker.available_models.includes(name))) return;
+    throw new ServiceError(
+      ErrorCode.UnknownModel,
+      `unknown whisper_model "${name}": not an official model and no worker has ggml-${name}.bin in its MODEL_DIR`,
+      'whisper_model',
+    );
+  }
+}

@@ -1,0 +1,58 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import Redis from 'ioredis';
+import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
+import { GcReply, GcRequest, RedisChannels } from '@app/contracts';
+import { createRedis } from '@app/storage';
+import { WhisperModelsService } from '../models/whisper-models.service';
+import { ActiveJobsRegistry } from '../transcription/active-jobs.registry';
+import { WORKER_REDIS } from '../worker.tokens';
+import { HeartbeatService } from './heartbeat.service';
+import { rssMb } from './rss';
+import { WORKER_ID } from './worker-identity';
+
+/** Broadcasts every worker must hear: /gc (drop model caches) and job cancellation. */
+@Injectable()
+export class ControlChannelService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ControlChannelService.name);
+  private subscriber?: Redis;
+
+  constructor(
+    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+    @Inject(WORKER_REDIS) private readonly redis: Redis,
+    private readonly models: WhisperModelsService,
+    private readonly activeJobs: ActiveJobsRegistry,
+    private readonly heartbeat: HeartbeatService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.subscriber = createRedis(this.config.redisUrl, `worker-control-${WORKER_ID}`);
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel === RedisChannels.gcRequest) void this.collectGarbage(message);
+      if (channel === RedisChannels.cancel && this.activeJobs.abort(message)) this.logger.log(`job ${message} cancelled`);
+    });
+    await this.subscriber.subscribe(RedisChannels.gcRequest, RedisChannels.cancel);
+  }
+
+  private async collectGarbage(message: string): Promise<void> {
+    let request: GcRequest;
+    try {
+      request = JSON.parse(message) as GcRequest;
+      if (typeof request.request_id !== 'string') throw new Error('request_id missing');
+    } catch (error) {
+      this.logger.warn(`ignoring malformed gc request: ${(error as Error).message}`);
+      return;
+    }
+    const before = rssMb();
+    const unloaded = await this.models.unloadAll();
+    // let V8 return what it can too, when the process was started with --expose-gc
+    (globalThis as { gc?: () => void }).gc?.();
+    const reply: GcReply = { worker_id: WORKER_ID, models_unloaded: unloaded, rss_mb_before: before, rss_mb_after: rssMb() };
+    this.logger.log(`gc: unloaded ${unloaded} model(s), RSS ${reply.rss_mb_before} → ${reply.rss_mb_after} MB`);
+    await this.redis.publish(RedisChannels.gcReply(request.request_id), JSON.stringify(reply));
+    await this.heartbeat.beat();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.subscriber?.quit().catch(() => undefined);
+  }
+}

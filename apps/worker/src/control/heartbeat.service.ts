@@ -1,0 +1,55 @@
+import os from 'node:os';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import Redis from 'ioredis';
+import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
+import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_TTL_MS, OFFICIAL_WHISPER_MODELS, RedisKeys, WorkerHeartbeat } from '@app/contracts';
+import { WhisperModelsService } from '../models/whisper-models.service';
+import { ActiveJobsRegistry } from '../transcription/active-jobs.registry';
+import { WORKER_REDIS } from '../worker.tokens';
+import { WORKER_ID } from './worker-identity';
+
+/** Liveness through Redis (workers have no HTTP): a key with a short TTL, refreshed every few seconds. */
+@Injectable()
+export class HeartbeatService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(HeartbeatService.name);
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+    @Inject(WORKER_REDIS) private readonly redis: Redis,
+    private readonly models: WhisperModelsService,
+    private readonly activeJobs: ActiveJobsRegistry,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.beat();
+    this.timer = setInterval(() => void this.beat(), HEARTBEAT_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  async beat(): Promise<void> {
+    const heartbeat: WorkerHeartbeat = {
+      worker_id: WORKER_ID,
+      host: os.hostname(),
+      pid: process.pid,
+      device: this.config.device,
+      compute_type: this.config.computeType,
+      models: await this.models.loadedLabels(),
+      available_models: [...new Set([...this.models.availableModels(), ...OFFICIAL_WHISPER_MODELS])],
+      default_model: this.config.whisperModel,
+      busy: this.activeJobs.count > 0,
+      active_jobs: this.activeJobs.count,
+      ts: Date.now(),
+    };
+    try {
+      await this.redis.set(RedisKeys.workerHeartbeat(WORKER_ID), JSON.stringify(heartbeat), 'PX', HEARTBEAT_TTL_MS);
+    } catch (error) {
+      this.logger.warn(`heartbeat failed: ${(error as Error).message}`);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.redis.del(RedisKeys.workerHeartbeat(WORKER_ID)).catch(() => undefined);
+  }
+}

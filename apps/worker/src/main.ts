@@ -1,0 +1,29 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { WorkerModule } from './worker.module';
+
+const SHUTDOWN_GRACE_MS = Number(process.env.SHUTDOWN_GRACE_S ?? 30) * 1000;
+
+/** A worker is a Nest application context: no HTTP server, liveness through its Redis heartbeat. */
+export async function bootstrapWorker(): Promise<void> {
+  const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: false });
+  app.enableShutdownHooks();
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      // Nest's hooks stop taking jobs and wait for the active one; past the grace period we leave it
+      // to BullMQ's stalled-job recovery on another worker rather than hang forever.
+      setTimeout(() => {
+        new Logger('Worker').warn(`still busy ${SHUTDOWN_GRACE_MS} ms after ${signal}: exiting, the job will be retried elsewhere`);
+        process.exit(1);
+      }, SHUTDOWN_GRACE_MS).unref();
+    });
+  }
+}
+
+if (require.main === module) {
+  bootstrapWorker().catch((error: Error) => {
+    new Logger('Worker').error(`failed to start: ${error.message}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,95 @@
+import os from 'node:os';
+import { Inject, Injectable } from '@nestjs/common';
+import { decodeAudio } from '@app/audio';
+import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
+import { ErrorCode, JobStage, SegmentResult, ServiceError, TranscribeJobData, TranscriptionResult } from '@app/contracts';
+import { tokensToWords } from '@app/whisper';
+import { WhisperModelsService } from '../models/whisper-models.service';
+import { pickLanguage, planLanguage } from './language-choice';
+
+export interface PipelineHooks {
+  /** stage changes and 0..100 progress within the job */
+  onProgress(stage: JobStage, percent: number): void;
+  signal: AbortSignal;
+}
+
+const round3 = (value: number) => Math.round(value * 1000) / 1000;
+
+/** decode → language → whisper.cpp → result, for one job. */
+@Injectable()
+export class TranscriptionPipeline {
+  constructor(
+    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+    private readonly models: WhisperModelsService,
+  ) {}
+
+  async run(jobId: string, data: TranscribeJobData, audio: Buffer, hooks: PipelineHooks): Promise<TranscriptionResult> {
+    const timings: Record<string, number> = {};
+    const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+      const started = performance.now();
+      try {
+        return await work();
+      } finally {
+        timings[name] = Math.round(performance.now() - started);
+      }
+    };
+    const { options } = data;
+    if (options.alignWords || options.diarize) {
+      const feature = options.alignWords ? 'align_words' : 'diarize';
+      throw new ServiceError(ErrorCode.NotImplemented, `${feature} is not available yet in this version`, feature);
+    }
+
+    hooks.onProgress('load_model', 1);
+    const model = await timed('load_model', () => this.models.acquire(options.whisperModel));
+    const plan = planLanguage(model.handle.isMultilingual, options.allowedLanguages, model.spec.name);
+
+    hooks.onProgress('decode', 3);
+    const decoded = await timed('decode', () =>
+      decodeAudio(audio, {
+        maxSeconds: this.config.maxAudioSeconds,
+        timeoutMs: this.config.decodeTimeoutS * 1000,
+        signal: hooks.signal,
+      }),
+    );
+    const threads = this.config.whisperThreads || Math.max(1, os.availableParallelism());
+
+    let choice = plan.kind === 'fixed' ? plan.choice : undefined;
+    if (!choice) {
+      hooks.onProgress('detect_language', 5);
+      const probabilities = await timed('detect_language', () => model.handle.detectLanguage(decoded.pcm, { threads }));
+      choice = pickLanguage(probabilities, plan.kind === 'detect' ? plan.allowed : undefined);
+    }
+    if (hooks.signal.aborted) throw new ServiceError(ErrorCode.JobCancelled, 'job cancelled');
+
+    hooks.onProgress('transcribe', 8);
+    const decodedText = await timed('transcribe', () =>
+      model.handle.transcribe(decoded.pcm, {
+        language: choice.language,
+        threads,
+        signal: hooks.signal,
+        onProgress: (percent) => hooks.onProgress('transcribe', 8 + Math.round(percent * 0.9)),
+      }),
+    );
+
+    hooks.onProgress('assemble', 99);
+    const segments: SegmentResult[] = decodedText.segments.map((segment, id) => ({
+      id,
+      start: round3(segment.start),
+      end: round3(segment.end),
+      text: segment.text.trim(),
+      avg_logprob: round3(segment.avgLogprob),
+      no_speech_prob: round3(segment.noSpeechProb),
+      words: tokensToWords(segment.tokens),
+    }));
+    return {
+      job_id: jobId,
+      language: choice.language,
+      language_probability: round3(choice.probability),
+      duration: round3(decoded.durationSeconds),
+      model: model.spec.name,
+      segments,
+      word_segments: segments.flatMap((segment) => segment.words),
+      timings_ms: timings,
+    };
+  }
+}

@@ -1,0 +1,108 @@
+import { Logger, OnApplicationBootstrap, Inject } from '@nestjs/common';
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Job, UnrecoverableError } from 'bullmq';
+import Redis from 'ioredis';
+import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
+import {
+  encodeJobError,
+  ErrorCode,
+  JobProgress,
+  JobStage,
+  parseTranscribeJobData,
+  RedisKeys,
+  ServiceError,
+  TRANSCRIBE_QUEUE,
+  TranscriptionResult,
+  WorkerLockDefaults,
+} from '@app/contracts';
+import { AudioStore } from '@app/storage';
+import { WhisperAbortedError } from '@app/whisper';
+import { WhisperModelsService } from '../models/whisper-models.service';
+import { WORKER_REDIS } from '../worker.tokens';
+import { ActiveJobsRegistry } from './active-jobs.registry';
+import { TranscriptionPipeline } from './transcription-pipeline.service';
+
+/** Takes transcription jobs from BullMQ once the default model is loaded. */
+@Processor(TRANSCRIBE_QUEUE, {
+  autorun: false,
+  lockDuration: WorkerLockDefaults.lockDurationMs,
+  stalledInterval: WorkerLockDefaults.stalledIntervalMs,
+  maxStalledCount: WorkerLockDefaults.maxStalledCount,
+})
+export class TranscriptionProcessor extends WorkerHost implements OnApplicationBootstrap {
+  private readonly logger = new Logger(TranscriptionProcessor.name);
+  private readonly audio: AudioStore;
+
+  constructor(
+    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+    @Inject(WORKER_REDIS) private readonly redis: Redis,
+    private readonly pipeline: TranscriptionPipeline,
+    private readonly models: WhisperModelsService,
+    private readonly activeJobs: ActiveJobsRegistry,
+  ) {
+    super();
+    this.audio = new AudioStore(redis);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    // load the default model first so the first job does not pay for it and a broken model shows at boot
+    try {
+      const model = await this.models.acquire(undefined);
+      this.logger.log(`default model ${model.label} ready`);
+    } catch (error) {
+      this.logger.warn(`default model ${this.config.whisperModel} not loaded at boot: ${(error as Error).message}`);
+    }
+    this.worker.concurrency = this.config.workerConcurrency;
+    void this.worker.run().catch((error: Error) => this.logger.error(`worker stopped: ${error.message}`));
+    this.logger.log(`consuming queue "${TRANSCRIBE_QUEUE}" (concurrency ${this.config.workerConcurrency})`);
+  }
+
+  async process(job: Job): Promise<TranscriptionResult> {
+    const jobId = String(job.id);
+    const controller = this.activeJobs.start(jobId);
+    const started = Date.now();
+    try {
+      const data = parseTranscribeJobData(job.data);
+      if (await this.redis.exists(RedisKeys.cancelled(jobId))) throw new ServiceError(ErrorCode.JobCancelled, 'job was cancelled');
+      const bytes = await this.audio.get(jobId);
+      if (!bytes) throw new ServiceError(ErrorCode.AudioExpired, 'the uploaded audio expired before a worker could process it');
+      const result = await this.pipeline.run(jobId, data, bytes, {
+        signal: controller.signal,
+        onProgress: this.progressReporter(job),
+      });
+      result.timings_ms = { queued: Math.max(0, started - data.acceptedAt), ...result.timings_ms };
+      await this.audio.delete(jobId);
+      this.logger.log(`job ${jobId} done in ${Date.now() - started} ms (${result.duration} s audio, ${result.segments.length} segments)`);
+      return result;
+    } catch (error) {
+      // every failure is final: retrying bad audio or a missing model only delays the answer
+      await this.audio.delete(jobId).catch(() => undefined);
+      throw new UnrecoverableError(this.describeFailure(jobId, error, controller.signal));
+    } finally {
+      this.activeJobs.finish(jobId);
+    }
+  }
+
+  private describeFailure(jobId: string, error: unknown, signal: AbortSignal): string {
+    if (error instanceof WhisperAbortedError || (signal.aborted && !(error instanceof ServiceError))) {
+      return encodeJobError(ErrorCode.JobCancelled, 'job was cancelled');
+    }
+    if (error instanceof ServiceError) {
+      this.logger.warn(`job ${jobId} failed: ${error.code}: ${error.message}`);
+      return encodeJobError(error.code, error.message, error.field);
+    }
+    this.logger.error(`job ${jobId} failed unexpectedly: ${(error as Error)?.stack ?? String(error)}`);
+    return encodeJobError(ErrorCode.Internal, `internal error while transcribing (job ${jobId})`);
+  }
+
+  /** Writes progress to Redis only when it moved, so whisper's callbacks don't flood it. */
+  private progressReporter(job: Job): (stage: JobStage, percent: number) => void {
+    let last: JobProgress = { stage: 'queued', percent: -1 };
+    return (stage, percent) => {
+      const clamped = Math.max(0, Math.min(100, Math.round(percent)));
+      if (stage === last.stage && clamped <= last.percent) return;
+      last = { stage, percent: clamped };
+      job.updateProgress(last).catch(() => undefined);
+    };
+  }
+}

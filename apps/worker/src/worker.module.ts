@@ -1,0 +1,39 @@
+import { Module } from '@nestjs/common';
+import { BullModule } from '@nestjs/bullmq';
+import Redis from 'ioredis';
+import { SERVICE_CONFIG, ServiceConfig, ServiceConfigModule } from '@app/config';
+import { TRANSCRIBE_QUEUE } from '@app/contracts';
+import { createRedis, redisOptionsFromUrl } from '@app/storage';
+import { ControlChannelService } from './control/control-channel.service';
+import { HeartbeatService } from './control/heartbeat.service';
+import { WORKER_ID } from './control/worker-identity';
+import { WhisperModelsService } from './models/whisper-models.service';
+import { ActiveJobsRegistry } from './transcription/active-jobs.registry';
+import { TranscriptionPipeline } from './transcription/transcription-pipeline.service';
+import { TranscriptionProcessor } from './transcription/transcription.processor';
+import { WORKER_REDIS } from './worker.tokens';
+
+@Module({
+  imports: [
+    ServiceConfigModule,
+    BullModule.forRootAsync({
+      inject: [SERVICE_CONFIG],
+      useFactory: (config: ServiceConfig) => ({ connection: redisOptionsFromUrl(config.redisUrl) }),
+    }),
+    BullModule.registerQueue({ name: TRANSCRIBE_QUEUE }),
+  ],
+  providers: [
+    {
+      provide: WORKER_REDIS,
+      inject: [SERVICE_CONFIG],
+      useFactory: (config: ServiceConfig): Redis => createRedis(config.redisUrl, `worker-${WORKER_ID}`),
+    },
+    WhisperModelsService,
+    ActiveJobsRegistry,
+    TranscriptionPipeline,
+    TranscriptionProcessor,
+    HeartbeatService,
+    ControlChannelService,
+  ],
+})
+export class WorkerModule {}
