@@ -1,4 +1,6 @@
-import { ConfigError, loadConfig } from './env';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, ENV_VARIABLES, loadConfig } from './env';
 
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
@@ -35,5 +37,13 @@ describe('loadConfig', () => {
   ])('fails fast naming %s when it is %s', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+});
+
+describe('ENV_VARIABLES', () => {
+  it('lists exactly the variables loadConfig reads', () => {
+    const source = readFileSync(join(__dirname, 'env.ts'), 'utf8').split('export function loadConfig')[1];
+    const read = new Set([...source.matchAll(/env(?:\.|, ')([A-Z_]+)/g)].map((m) => m[1]));
+    expect([...read].sort()).toEqual([...ENV_VARIABLES].sort());
   });
 });

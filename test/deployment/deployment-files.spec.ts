@@ -1,0 +1,130 @@
+/**
+ * No Docker engine runs here, so the deployment files are checked by reading them: services,
+ * ports, env names, volumes and commands must match the code.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { ENV_VARIABLES } from '@app/config';
+import { WorkerLockDefaults } from '@app/contracts';
+
+const ROOT = join(__dirname, '..', '..');
+const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
+
+interface ComposeService {
+  image?: string;
+  build?: { context: string; dockerfile: string };
+  command?: string[];
+  ports?: string[];
+  environment?: Record<string, string>;
+  volumes?: string[];
+  container_name?: string;
+  deploy?: { resources?: { reservations?: { devices?: { driver: string; capabilities: string[] }[] } } };
+  depends_on?: Record<string, { condition: string }>;
+  stop_grace_period?: string;
+}
+
+const compose = parse(read('docker-compose.yml')) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> };
+const { redis, api, worker } = compose.services;
+const packageJson = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+
+/** The JS entry a Dockerfile's CMD runs, mapped back to its TypeScript source. */
+function cmdSource(dockerfile: string): string {
+  const cmd = /^CMD\s+(\[.*\])\s*$/m.exec(read(dockerfile));
+  if (!cmd) throw new Error(`${dockerfile} has no exec-form CMD`);
+  const entry = (JSON.parse(cmd[1]) as string[]).find((arg) => arg.endsWith('.js'));
+  if (!entry) throw new Error(`${dockerfile} CMD runs no .js file`);
+  return entry.replace(/^dist\//, '').replace(/\.js$/, '.ts');
+}
+
+describe('docker-compose.yml', () => {
+  it('has redis, api and worker', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['api', 'redis', 'worker']);
+  });
+
+  it('runs Redis with AOF and noeviction (BullMQ must never lose keys)', () => {
+    expect(redis.command).toEqual(expect.arrayContaining(['--appendonly', 'yes', '--maxmemory-policy', 'noeviction']));
+    expect(redis.volumes?.some((v) => v.endsWith(':/data'))).toBe(true);
+  });
+
+  it('publishes the API port the API listens on', () => {
+    const [host, container] = (api.ports?.[0] ?? '').split(':');
+    expect(api.environment?.PORT).toBe(container);
+    expect(host).toBe('8000');
+    expect(read('Dockerfile.api')).toMatch(new RegExp(`^EXPOSE ${container}$`, 'm'));
+  });
+
+  it('points both apps at the redis service', () => {
+    expect(api.environment?.REDIS_URL).toBe('redis://redis:6379');
+    expect(worker.environment?.REDIS_URL).toBe('redis://redis:6379');
+    expect(api.depends_on?.redis.condition).toBe('service_healthy');
+    expect(worker.depends_on?.redis.condition).toBe('service_healthy');
+  });
+
+  it('uses only environment variables the code reads', () => {
+    for (const service of [api, worker]) {
+      for (const name of Object.keys(service.environment ?? {})) expect(ENV_VARIABLES).toContain(name);
+    }
+  });
+
+  it('gives the worker the seed variables, a GPU and the models volume', () => {
+    for (const name of ['HF_AUTH_TOKEN', 'DEVICE', 'COMPUTE_TYPE', 'MODEL_DIR', 'WHISPER_MODEL', 'MODEL_CACHE_SIZE']) {
+      expect(worker.environment).toHaveProperty(name);
+    }
+    expect(worker.environment?.DEVICE).toBe('cuda');
+    const devices = worker.deploy?.resources?.reservations?.devices ?? [];
+    expect(devices[0]).toMatchObject({ driver: 'nvidia', capabilities: ['gpu'] });
+    expect(worker.volumes).toContain(`models:${worker.environment?.MODEL_DIR}`);
+    expect(compose.volumes).toHaveProperty('models');
+  });
+
+  it('keeps the worker scalable with --scale worker=N', () => {
+    expect(worker.container_name).toBeUndefined();
+    expect(worker.ports).toBeUndefined();
+  });
+
+  it('builds each app from its own Dockerfile', () => {
+    expect(api.build?.dockerfile).toBe('Dockerfile.api');
+    expect(worker.build?.dockerfile).toBe('Dockerfile.worker');
+  });
+});
+
+describe('Dockerfiles', () => {
+  it('start the real entry points', () => {
+    expect(cmdSource('Dockerfile.api')).toBe('apps/api/src/main.ts');
+    expect(cmdSource('Dockerfile.worker')).toBe('apps/worker/src/main.ts');
+    expect(existsSync(join(ROOT, cmdSource('Dockerfile.api')))).toBe(true);
+    expect(existsSync(join(ROOT, cmdSource('Dockerfile.worker')))).toBe(true);
+  });
+
+  it('only run npm scripts that exist', () => {
+    for (const file of ['Dockerfile.api', 'Dockerfile.worker']) {
+      for (const match of read(file).matchAll(/npm run ([\w:-]+)/g)) expect(packageJson.scripts).toHaveProperty(match[1]);
+    }
+  });
+
+  it('build whisper.cpp with CUDA on a CUDA base image for the worker', () => {
+    const dockerfile = read('Dockerfile.worker');
+    expect(dockerfile).toMatch(/FROM nvidia\/cuda:\$\{CUDA_VERSION\}-devel/);
+    expect(dockerfile).toMatch(/FROM nvidia\/cuda:\$\{CUDA_VERSION\}-runtime/);
+    expect(dockerfile).toMatch(/WHISPER_CUDA=1/);
+    expect(read('scripts/build-native.js')).toMatch(/GGML_CUDA=ON/);
+    expect(dockerfile).toMatch(/ffmpeg/);
+    expect(dockerfile).toMatch(/build\/native\/whisper_addon\.node/);
+  });
+
+  it('skip the onnxruntime CUDA download during npm ci (offline-safe)', () => {
+    for (const file of ['Dockerfile.api', 'Dockerfile.worker']) expect(read(file)).toMatch(/ONNXRUNTIME_NODE_INSTALL=skip/);
+  });
+
+  it('copy every source folder the TypeScript build includes', () => {
+    const include = (JSON.parse(read('tsconfig.build.json')) as { include: string[] }).include.map((glob) => glob.split('/**')[0]);
+    for (const file of ['Dockerfile.api', 'Dockerfile.worker']) {
+      for (const folder of include) expect(read(file)).toMatch(new RegExp(`^COPY ${folder} \\./${folder}$`, 'm'));
+    }
+  });
+
+  it('lets a worker finish its job on stop (grace period above the lock duration)', () => {
+    expect(parseInt(worker.stop_grace_period ?? '0', 10) * 1000).toBeGreaterThan(WorkerLockDefaults.lockDurationMs);
+  });
+});
