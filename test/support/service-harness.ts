@@ -3,8 +3,9 @@ import net from 'node:net';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { ensureLocalRedis } from '@app/storage';
+import { findRepoRoot } from './repo-root';
 
-export const REPO_ROOT = join(__dirname, '..', '..');
+export const REPO_ROOT = findRepoRoot();
 export const MODEL_DIR = process.env.MODEL_DIR ?? join(REPO_ROOT, 'models');
 /** A Redis database of its own, so the tests never touch other data on a shared server. */
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/7';

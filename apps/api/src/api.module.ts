@@ -54,12 +54,10 @@ import { WorkerRegistry } from './workers/worker-registry.service';
     {
       provide: TRANSCRIBE_QUEUE_EVENTS,
       inject: [SERVICE_CONFIG],
-      // one QueueEvents per process: every sync request waits on it
-      useFactory: async (config: ServiceConfig): Promise<QueueEvents> => {
-        const events = new QueueEvents(TRANSCRIBE_QUEUE, { connection: redisOptionsFromUrl(config.redisUrl) });
-        await events.waitUntilReady();
-        return events;
-      },
+      // one QueueEvents per process: every sync request waits on it. Not awaited: with Redis down
+      // the API still starts and answers 503 instead of hanging at boot.
+      useFactory: (config: ServiceConfig): QueueEvents =>
+        new QueueEvents(TRANSCRIBE_QUEUE, { connection: redisOptionsFromUrl(config.redisUrl) }),
     },
     { provide: APP_FILTER, useClass: ErrorBodyFilter },
     { provide: APP_PIPE, useFactory: createValidationPipe },

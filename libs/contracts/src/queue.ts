@@ -30,8 +30,8 @@ export const RedisChannels = {
 
 /** Default worker tuning: a killed worker's job is picked up by another within a minute. */
 export const WorkerLockDefaults = {
-  lockDurationMs: 30_000,
-  stalledIntervalMs: 15_000,
+  lockDurationMs: 20_000,
+  stalledIntervalMs: 10_000,
   maxStalledCount: 2,
 } as const;
 

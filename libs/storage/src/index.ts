@@ -1,3 +1,4 @@
 export * from './audio-store';
 export * from './redis-connection';
 export * from './local-redis';
+export * from './redis-errors';

@@ -20,7 +20,7 @@ export class GcService implements OnApplicationBootstrap, OnApplicationShutdown 
     private readonly workers: WorkerRegistry,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
     this.subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => {
       const requestId = channel.slice(RedisChannels.gcReply('').length);
       try {
@@ -29,7 +29,8 @@ export class GcService implements OnApplicationBootstrap, OnApplicationShutdown 
         // a malformed reply is ignored; that worker shows as timeout
       }
     });
-    await this.subscriber.psubscribe(RedisChannels.gcReply('*'));
+    // not awaited: with Redis down the API must still start (ioredis subscribes once it connects)
+    this.subscriber.psubscribe(RedisChannels.gcReply('*')).catch(() => undefined);
   }
 
   async broadcast(): Promise<GcWorkerResult[]> {

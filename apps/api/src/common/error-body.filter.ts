@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { ERROR_HTTP_STATUS, ErrorBody, ErrorCode, ServiceError } from '@app/contracts';
+import { isRedisConnectionError } from '@app/storage';
 
 /** HTTP statuses Nest/multer raise themselves, mapped to our codes. */
 const CODE_FOR_STATUS: Partial<Record<number, ErrorCode>> = {
@@ -52,6 +53,9 @@ export class ErrorBodyFilter implements ExceptionFilter {
       if (status === HttpStatus.PAYLOAD_TOO_LARGE) field = 'file';
       const code = CODE_FOR_STATUS[status] ?? (status < 500 ? ErrorCode.ValidationFailed : ErrorCode.Internal);
       return { status, body: { error: { code, message, ...(field ? { field } : {}) } } };
+    }
+    if (isRedisConnectionError(exception)) {
+      return { status: 503, body: { error: { code: ErrorCode.RedisUnavailable, message: `Redis is not reachable: ${(exception as Error).message}` } } };
     }
     const errorId = randomUUID();
     this.logger.error(`unexpected error ${errorId}: ${(exception as Error)?.stack ?? String(exception)}`);

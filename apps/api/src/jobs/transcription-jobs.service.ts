@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import Redis from 'ioredis';
@@ -40,7 +40,7 @@ const redisDown = () => new ServiceError(ErrorCode.RedisUnavailable, 'Redis did 
 
 /** Enqueues transcriptions, waits on them, reports and cancels them. */
 @Injectable()
-export class TranscriptionJobsService {
+export class TranscriptionJobsService implements OnApplicationShutdown {
   private readonly logger = new Logger(TranscriptionJobsService.name);
   private readonly audio: AudioStore;
 
@@ -123,6 +123,10 @@ export class TranscriptionJobsService {
     await this.audio.delete(jobId);
     this.logger.log(`job ${jobId} cancelled (was ${state})`);
     return { job_id: jobId, status: 'cancelled', progress: this.progressOf(job).percent, stage: this.progressOf(job).stage };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([this.queueEvents.close(), this.redis.quit()]);
   }
 
   private progressOf(job: Job): JobProgress {

@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Post, Res, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import type { Response } from 'express';
-import { ErrorCode, isOfficialWhisperModel, ServiceError, TranscribeOptions, TranscriptionResult } from '@app/contracts';
+import { ErrorCode, isOfficialWhisperModel, ServiceError, TranscribeOptions, TranscriptionResult, WorkerHeartbeat } from '@app/contracts';
 import { TranscriptionJobsService } from '../jobs/transcription-jobs.service';
 import { WorkerRegistry } from '../workers/worker-registry.service';
 import { TranscribeDto } from './transcribe.dto';
@@ -33,7 +33,12 @@ export class TranscribeController {
     if (!file) throw new ServiceError(ErrorCode.MissingFile, 'send the audio as multipart field "file"', 'file');
     if (file.size === 0) throw new ServiceError(ErrorCode.EmptyFile, 'the uploaded file is empty', 'file');
     const options = this.toOptions(body);
-    await this.checkModelName(options.whisperModel);
+    const workers = await this.workers.liveWorkers();
+    // a sync caller would only wait for SYNC_TIMEOUT_S; an async job can wait for workers to come back
+    if (!body.async && workers.length === 0) {
+      throw new ServiceError(ErrorCode.NoWorkers, 'no transcription worker is running; retry later or submit with async=true');
+    }
+    this.checkModelName(options.whisperModel, workers);
     const outcome = await this.jobs.submit(file.buffer, file.originalname, options, !body.async);
     if (outcome.kind === 'completed') return outcome.result;
     response.status(202);
@@ -65,9 +70,8 @@ export class TranscribeController {
    * Custom model names are checked against what live workers advertise, so a typo is a 400 now
    * instead of a failed job later. With no worker up we cannot tell, and the worker decides.
    */
-  private async checkModelName(name: string | undefined): Promise<void> {
+  private checkModelName(name: string | undefined, workers: WorkerHeartbeat[]): void {
     if (name === undefined || isOfficialWhisperModel(name)) return;
-    const workers = await this.workers.liveWorkers();
     if (workers.length === 0 || workers.some((worker) => worker.available_models.includes(name))) return;
     throw new ServiceError(
       ErrorCode.UnknownModel,

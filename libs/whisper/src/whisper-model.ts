@@ -1,0 +1,185 @@
+/**
+ * WhisperModelHandle on top of the native addon: option defaults, seconds instead of
+ * centiseconds, AbortSignal wiring and typed errors.
+ */
+import * as os from 'os';
+import * as path from 'path';
+
+import { loadNativeBinding, RawDecodeResult, RawWhisperModel, RawWhisperSegment, WhisperAddon } from './native-binding';
+import {
+  DecodeOptions,
+  LanguageProbabilities,
+  LoadModelOptions,
+  WhisperAbortedError,
+  WhisperDecodeResult,
+  WhisperModelHandle,
+  WhisperSegment,
+} from './whisper-types';
+
+export const WHISPER_SAMPLE_RATE = 16000;
+/** whisper-cli's default, so a benchmark against it compares like with like. */
+export const DEFAULT_BEAM_SIZE = 5;
+
+export function defaultThreads(): number {
+  return Math.max(1, os.availableParallelism());
+}
+
+/** All language codes whisper.cpp knows (a given model may support fewer). */
+export function whisperLanguages(): string[] {
+  return loadNativeBinding().languages();
+}
+
+/** whisper.cpp / ggml build and CPU feature summary. */
+export function whisperSystemInfo(): string {
+  return loadNativeBinding().systemInfo();
+}
+
+/** GPU devices the addon was built for and can see; empty on CPU-only builds. */
+export function whisperGpuDevices(): string[] {
+  return loadNativeBinding().gpuDevices();
+}
+
+export async function loadWhisperModel(modelPath: string, options: LoadModelOptions): Promise<WhisperModelHandle> {
+  const addon = loadNativeBinding();
+  const absolutePath = path.resolve(modelPath);
+  const raw = await addon.loadModel(absolutePath, {
+    useGpu: options.useGpu,
+    // whisper-cli enables flash attention by default (CPU included); match it.
+    flashAttn: options.flashAttention ?? true,
+  });
+  return new NativeWhisperModel(addon, absolutePath, raw);
+}
+
+class NativeWhisperModel implements WhisperModelHandle {
+  readonly isMultilingual: boolean;
+  readonly sizeBytes: number;
+
+  constructor(
+    private readonly addon: WhisperAddon,
+    readonly path: string,
+    private readonly raw: RawWhisperModel,
+  ) {
+    this.isMultilingual = raw.isMultilingual;
+    this.sizeBytes = raw.sizeBytes;
+  }
+
+  /** Languages this model has tokens for (1 for English-only models). */
+  get languageCount(): number {
+    return this.raw.languageCount;
+  }
+
+  async detectLanguage(
+    pcm: Float32Array,
+    options: { threads?: number; offsetSeconds?: number } = {},
+  ): Promise<LanguageProbabilities> {
+    const offsetMs = Math.round((options.offsetSeconds ?? 0) * 1000);
+    return this.raw.detectLanguage(pcm, options.threads ?? defaultThreads(), offsetMs);
+  }
+
+  async transcribe(pcm: Float32Array, options: DecodeOptions = {}): Promise<WhisperDecodeResult> {
+    const { signal } = options;
+    if (signal?.aborted) throw new WhisperAbortedError();
+
+    const progress = new ProgressRelay(options.onProgress);
+    const run = this.raw.transcribe(pcm, {
+      threads: options.threads ?? defaultThreads(),
+      beamSize: options.beamSize ?? DEFAULT_BEAM_SIZE,
+      language: options.language,
+      initialPrompt: options.initialPrompt,
+      onProgress: options.onProgress ? (percent) => progress.report(percent) : undefined,
+    });
+    // whisper.cpp only checks for abort between encoder passes and decoder steps (an
+    // encoder pass of a large model on CPU takes seconds), so reject right away; the
+    // native call winds down on its own and free() still waits for it.
+    let onAbort = (): void => undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        run.abort();
+        reject(new WhisperAbortedError());
+      };
+    });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const result = await Promise.race([run.promise, aborted]);
+      progress.report(100);
+      return toDecodeResult(result, pcm.length / WHISPER_SAMPLE_RATE);
+    } catch (err) {
+      throw this.isAborted(err) ? new WhisperAbortedError() : err;
+    } finally {
+      progress.close();
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  free(): Promise<void> {
+    return this.raw.free();
+  }
+
+  private isAborted(err: unknown): boolean {
+    return (err as { code?: unknown } | null)?.code === this.addon.abortedErrorCode;
+  }
+}
+
+/**
+ * Forwards strictly increasing percentages and nothing after the call settled: native
+ * updates are queued to the JS thread and can arrive out of order with the result.
+ */
+class ProgressRelay {
+  private last = -1;
+  private closed = false;
+
+  constructor(private readonly listener?: (percent: number) => void) {}
+
+  report(percent: number): void {
+    const value = Math.min(100, Math.max(0, Math.round(percent)));
+    if (this.closed || !this.listener || value <= this.last) return;
+    this.last = value;
+    try {
+      this.listener(value);
+    } catch {
+      // Progress is advisory; a failing listener must not fail the transcription.
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
+
+function toDecodeResult(raw: RawDecodeResult, durationSeconds: number): WhisperDecodeResult {
+  return {
+    language: raw.language,
+    segments: raw.segments.map((segment) => toSegment(segment, durationSeconds)),
+  };
+}
+
+/**
+ * whisper.cpp reports what the model predicted, which can run past the end of the audio
+ * (a 30 s window over 11 s of speech). Clamp to the audio so callers get real positions.
+ */
+function toSegment(raw: RawWhisperSegment, durationSeconds: number): WhisperSegment {
+  const start = clamp(raw.t0 / 100, 0, durationSeconds);
+  const end = clamp(raw.t1 / 100, start, durationSeconds);
+  return {
+    start,
+    end,
+    text: raw.text,
+    avgLogprob: raw.avgLogprob,
+    noSpeechProb: raw.noSpeechProb,
+    tokens: raw.tokens.map((token) => {
+      const tokenStart = clamp(token.t0 / 100, start, end);
+      return {
+        id: token.id,
+        text: token.text,
+        p: token.p,
+        plog: token.plog,
+        start: tokenStart,
+        end: clamp(token.t1 / 100, tokenStart, end),
+      };
+    }),
+  };
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, value));
+}

@@ -1,0 +1,113 @@
+/**
+ * `npm run bench`: the service end to end (HTTP → Redis → worker → whisper.cpp → HTTP) against the
+ * raw whisper-cli built from the same whisper.cpp source, on the same audio and model. Prints ratios
+ * measured in one run (machines are noisy; ratios from one run are comparable, absolute times less so).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { JFK_WAV } from '../test/support/samples';
+import { freePort, getJson, postTranscribe, prepareRedis, REPO_ROOT, startApi, startWorker, waitForHealthy, MODEL_DIR } from '../test/support/service-harness';
+import { encodeWav, readPcm16Wav, repeatSpeech } from '../test/support/wav';
+
+const MODEL = 'synthetic-tiny';
+const THREADS = String(Math.max(1, os.availableParallelism()));
+const WHISPER_CLI = join(REPO_ROOT, 'build', 'native', 'bin', 'whisper-cli');
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+/** whisper-cli with the service's decoding settings: same threads, language, beam size. */
+function timeWhisperCli(file: string): number {
+  const started = performance.now();
+  const run = spawnSync(WHISPER_CLI, ['-m', join(MODEL_DIR, `ggml-${MODEL}.bin`), '-f', file, '-t', THREADS, '-l', 'en', '-bs', '5', '-np', '-nt'], {
+    encoding: 'utf8',
+  });
+  const elapsed = performance.now() - started;
+  if (run.status !== 0) throw new Error(`whisper-cli failed: ${run.stderr}`);
+  return elapsed;
+}
+
+async function timeService(base: string, audio: Buffer): Promise<{ ms: number; body: any }> {
+  const started = performance.now();
+  const { status, body } = await postTranscribe(base, audio, { whisper_model: MODEL, allowed_languages: 'en' });
+  const ms = performance.now() - started;
+  if (status !== 200) throw new Error(`service answered ${status}: ${JSON.stringify(body)}`);
+  return { ms, body };
+}
+
+async function main(): Promise<void> {
+  const runs = Number(process.env.BENCH_RUNS ?? 5);
+  const longRuns = Number(process.env.BENCH_LONG_RUNS ?? 2);
+  const work = mkdtempSync(join(os.tmpdir(), 'bench-'));
+  const jfk = readFileSync(JFK_WAV);
+  const fiveMinutes = encodeWav(repeatSpeech(readPcm16Wav(jfk), 300));
+  const fiveMinutesFile = join(work, 'five-minutes.wav');
+  writeFileSync(fiveMinutesFile, fiveMinutes);
+
+  console.log(`machine: ${os.cpus()[0]?.model ?? 'cpu'} × ${os.availableParallelism()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; model ${MODEL}; ${THREADS} threads`);
+  if (!existsSync(WHISPER_CLI)) throw new Error(`${WHISPER_CLI} missing: run npm run build:native`);
+
+  await prepareRedis();
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  // the worker boots on another model, so the first synthetic-tiny request is a cold load
+  const worker = startWorker({ WHISPER_MODEL: 'synthetic-micro', WHISPER_THREADS: THREADS, MAX_AUDIO_SECONDS: '3600' });
+  const api = startApi(port, { MAX_UPLOAD_MB: '100', SYNC_TIMEOUT_S: '3600' });
+  try {
+    await waitForHealthy(base, 1);
+
+    // cold: model not in the worker's cache (after /gc), then warm repeats
+    const cold: number[] = [];
+    const warm: number[] = [];
+    const cli: number[] = [];
+    const overhead: number[] = [];
+    for (let i = 0; i < Math.max(1, Math.floor(runs / 2)); i++) {
+      await getJson(`${base}/gc`, { method: 'POST' });
+      cold.push((await timeService(base, jfk)).ms);
+    }
+    await timeService(base, jfk);
+    for (let i = 0; i < runs; i++) {
+      // interleaved, so drift on a noisy machine hits both sides alike
+      cli.push(timeWhisperCli(JFK_WAV));
+      const { ms, body } = await timeService(base, jfk);
+      warm.push(ms);
+      const inWorker = Object.entries(body.timings_ms as Record<string, number>).filter(([k]) => k !== 'queued').reduce((sum, [, v]) => sum + v, 0);
+      overhead.push(ms - inWorker);
+    }
+    const longCli: number[] = [];
+    const longWarm: number[] = [];
+    for (let i = 0; i < longRuns; i++) {
+      longCli.push(timeWhisperCli(fiveMinutesFile));
+      longWarm.push((await timeService(base, fiveMinutes)).ms);
+    }
+
+    const jfkRatio = median(warm) / median(cli);
+    const longRatio = median(longWarm) / median(longCli);
+    console.log('');
+    console.log('| measure | value |');
+    console.log('| --- | --- |');
+    console.log(`| jfk 11 s: whisper-cli (median of ${runs}) | ${fmt(median(cli))} |`);
+    console.log(`| jfk 11 s: service, warm cache (median of ${runs}) | ${fmt(median(warm))} |`);
+    console.log(`| **jfk: service warm ÷ whisper-cli** | **${jfkRatio.toFixed(3)}** (goal ≤ 1.05) |`);
+    console.log(`| 5 min: whisper-cli (median of ${longRuns}) | ${fmt(median(longCli))} |`);
+    console.log(`| 5 min: service, warm cache (median of ${longRuns}) | ${fmt(median(longWarm))} |`);
+    console.log(`| **5 min: service warm ÷ whisper-cli** | **${longRatio.toFixed(3)}** (goal ≤ 1.03) |`);
+    console.log(`| jfk: service cold (model load) | ${fmt(median(cold))} |`);
+    console.log(`| **cold ÷ warm** | **${(median(cold) / median(warm)).toFixed(3)}** |`);
+    console.log(`| queue + HTTP overhead per job (end-to-end − worker stages) | ${median(overhead).toFixed(0)} ms |`);
+    console.log(`| 5 min: × realtime (service) | ${(300_000 / median(longWarm)).toFixed(1)}× |`);
+  } finally {
+    await Promise.all([api.stop(), worker.stop()]);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: Error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
