@@ -13,6 +13,11 @@ export async function bootstrapApi(): Promise<NestExpressApplication> {
   app.useBodyParser('json', { limit: '1mb' });
   app.useBodyParser('urlencoded', { limit: '1mb', extended: false });
   await app.listen(config.port, process.env.HOST ?? '0.0.0.0');
+  // keep idle connections longer than clients and load balancers do (60 s), so a reused socket is
+  // never closed under a client that is starting a large upload on it
+  const server = app.getHttpServer();
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   new Logger('API').log(`listening on :${config.port} (Redis ${config.redisUrl})`);
   return app;
 }
