@@ -7,6 +7,7 @@ import { createRedis, redisOptionsFromUrl } from '@app/storage';
 import { ControlChannelService } from './control/control-channel.service';
 import { HeartbeatService } from './control/heartbeat.service';
 import { WORKER_ID } from './control/worker-identity';
+import { ModelCacheService } from './models/model-cache.service';
 import { WhisperModelsService } from './models/whisper-models.service';
 import { ActiveJobsRegistry } from './transcription/active-jobs.registry';
 import { TranscriptionPipeline } from './transcription/transcription-pipeline.service';
@@ -28,6 +29,7 @@ import { WORKER_REDIS } from './worker.tokens';
       inject: [SERVICE_CONFIG],
       useFactory: (config: ServiceConfig): Redis => createRedis(config.redisUrl, `worker-${WORKER_ID}`),
     },
+    ModelCacheService,
     WhisperModelsService,
     ActiveJobsRegistry,
     TranscriptionPipeline,

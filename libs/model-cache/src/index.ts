@@ -1,1 +1,2 @@
 export * from './lru-model-cache';
+export * from './download-file';

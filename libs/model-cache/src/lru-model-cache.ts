@@ -42,12 +42,13 @@ export class LruModelCache<V extends CachedModel> {
   }
 
   /** Returns the cached model or loads it; a failed load is not cached. */
-  async getOrLoad(key: string, load: () => Promise<V>): Promise<V> {
+  async getOrLoad<T extends V>(key: string, load: () => Promise<T>): Promise<T> {
     const existing = this.entries.get(key);
     if (existing) {
       this.entries.delete(key);
       this.entries.set(key, existing);
-      return existing.value;
+      // a key always maps to one kind of model, chosen by the caller's key scheme
+      return existing.value as Promise<T>;
     }
     const value = load();
     const entry: Entry<V> = { key, value };

@@ -72,7 +72,7 @@ describe('ensureWhisperModelFile', () => {
   it('downloads with the bearer token and renames atomically', async () => {
     const dir = tempDir();
     const logs: string[] = [];
-    const path = await ensureWhisperModelFile(spec(dir, `${base}/ok.bin`), { hfAuthToken: 'hf_secret', timeoutMs: 10_000, log: (m) => logs.push(m) });
+    const path = await ensureWhisperModelFile(spec(dir, `${base}/ok.bin`), { authToken: 'hf_secret', timeoutMs: 10_000, log: (m) => logs.push(m) });
     expect(readFileSync(path)).toEqual(payload);
     expect(lastAuth).toBe('Bearer hf_secret');
     expect(readdirSync(dir)).toEqual(['ggml-tiny.bin']);

@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
 import { GcReply, GcRequest, RedisChannels } from '@app/contracts';
 import { createRedis } from '@app/storage';
-import { WhisperModelsService } from '../models/whisper-models.service';
+import { ModelCacheService } from '../models/model-cache.service';
 import { ActiveJobsRegistry } from '../transcription/active-jobs.registry';
 import { WORKER_REDIS } from '../worker.tokens';
 import { HeartbeatService } from './heartbeat.service';
@@ -19,7 +19,7 @@ export class ControlChannelService implements OnApplicationBootstrap, OnApplicat
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
     @Inject(WORKER_REDIS) private readonly redis: Redis,
-    private readonly models: WhisperModelsService,
+    private readonly cache: ModelCacheService,
     private readonly activeJobs: ActiveJobsRegistry,
     private readonly heartbeat: HeartbeatService,
   ) {}
@@ -43,7 +43,7 @@ export class ControlChannelService implements OnApplicationBootstrap, OnApplicat
       return;
     }
     const before = rssMb();
-    const unloaded = await this.models.unloadAll();
+    const unloaded = await this.cache.unloadAll();
     // let V8 return what it can too, when the process was started with --expose-gc
     (globalThis as { gc?: () => void }).gc?.();
     const reply: GcReply = { worker_id: WORKER_ID, models_unloaded: unloaded, rss_mb_before: before, rss_mb_after: rssMb() };

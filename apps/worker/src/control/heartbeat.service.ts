@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import Redis from 'ioredis';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
 import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_TTL_MS, OFFICIAL_WHISPER_MODELS, RedisKeys, WorkerHeartbeat } from '@app/contracts';
+import { ModelCacheService } from '../models/model-cache.service';
 import { WhisperModelsService } from '../models/whisper-models.service';
 import { ActiveJobsRegistry } from '../transcription/active-jobs.registry';
 import { WORKER_REDIS } from '../worker.tokens';
@@ -18,6 +19,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
     @Inject(WORKER_REDIS) private readonly redis: Redis,
     private readonly models: WhisperModelsService,
+    private readonly cache: ModelCacheService,
     private readonly activeJobs: ActiveJobsRegistry,
   ) {}
 
@@ -34,7 +36,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
       pid: process.pid,
       device: this.config.device,
       compute_type: this.config.computeType,
-      models: await this.models.loadedLabels(),
+      models: await this.cache.loadedLabels(),
       available_models: [...new Set([...this.models.availableModels(), ...OFFICIAL_WHISPER_MODELS])],
       default_model: this.config.whisperModel,
       busy: this.activeJobs.count > 0,

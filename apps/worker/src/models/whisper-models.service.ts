@@ -1,6 +1,5 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
-import { LruModelCache } from '@app/model-cache';
 import {
   ensureWhisperModelFile,
   listLocalWhisperModels,
@@ -9,13 +8,11 @@ import {
   WhisperModelHandle,
   WhisperModelSpec,
 } from '@app/whisper';
+import { LoadedModel, ModelCacheService } from './model-cache.service';
 
-export interface LoadedWhisperModel {
+export interface LoadedWhisperModel extends LoadedModel {
   spec: WhisperModelSpec;
   handle: WhisperModelHandle;
-  /** e.g. "small/int8", as /health lists it */
-  label: string;
-  dispose(): Promise<void>;
 }
 
 function precisionLabel(spec: WhisperModelSpec): string {
@@ -24,15 +21,15 @@ function precisionLabel(spec: WhisperModelSpec): string {
   return 'ggml';
 }
 
-/** The worker's whisper models: name → file → (download) → loaded context, kept in an LRU. */
+/** Whisper models: name → file → (download) → loaded context, kept in the worker's model cache. */
 @Injectable()
-export class WhisperModelsService implements OnApplicationShutdown {
+export class WhisperModelsService {
   private readonly logger = new Logger(WhisperModelsService.name);
-  private readonly cache: LruModelCache<LoadedWhisperModel>;
 
-  constructor(@Inject(SERVICE_CONFIG) private readonly config: ServiceConfig) {
-    this.cache = new LruModelCache(config.modelCacheSize, (key) => this.logger.log(`unloading ${key}`));
-  }
+  constructor(
+    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+    private readonly cache: ModelCacheService,
+  ) {}
 
   /** Resolves (throws unknown_model / model_unavailable) and returns the loaded model. */
   acquire(name: string | undefined): Promise<LoadedWhisperModel> {
@@ -41,7 +38,7 @@ export class WhisperModelsService implements OnApplicationShutdown {
     const key = `whisper:${spec.fileName}:${this.config.device}`;
     return this.cache.getOrLoad(key, async () => {
       const path = await ensureWhisperModelFile(spec, {
-        hfAuthToken: this.config.hfAuthToken,
+        authToken: this.config.hfAuthToken,
         timeoutMs: this.config.modelDownloadTimeoutS * 1000,
         log: (message) => this.logger.log(message),
       });
@@ -52,25 +49,7 @@ export class WhisperModelsService implements OnApplicationShutdown {
     });
   }
 
-  /** Labels of the loaded models, for the heartbeat. */
-  async loadedLabels(): Promise<string[]> {
-    return (await this.cache.loaded()).map((model) => model.label);
-  }
-
   availableModels(): string[] {
     return listLocalWhisperModels(this.config.modelDir);
-  }
-
-  get size(): number {
-    return this.cache.size;
-  }
-
-  /** Drops every model; returns how many were unloaded. */
-  unloadAll(): Promise<number> {
-    return this.cache.clear();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.unloadAll();
   }
 }
