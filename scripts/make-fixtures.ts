@@ -7,6 +7,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { isCompleteModel, writeWhisperModel } from './fixtures/ggml-whisper-writer';
 import type { WhisperHparams } from './fixtures/ggml-whisper-writer';
+import { writeToneCtcModel } from './fixtures/tone-ctc-model';
 
 export interface FixtureModel {
   file: string;
@@ -58,10 +59,28 @@ export async function ensureFixtureModels(modelDir: string, log: Log = () => und
   return paths;
 }
 
+/**
+ * The designed CTC model (tones → characters) as the English alignment model, so align_words works
+ * offline. Its config.json names it synthetic-tone-ctc; a real model placed there replaces it.
+ */
+export async function ensureToneAlignmentModel(modelDir: string, log: Log = () => undefined): Promise<string> {
+  const dir = path.join(path.resolve(modelDir), 'align', 'en');
+  const configPath = path.join(dir, 'config.json');
+  const existing = await fs.readFile(configPath, 'utf8').then((text) => JSON.parse(text) as { name?: string }, () => undefined);
+  if (existing && existing.name !== 'synthetic-tone-ctc') {
+    log(`skip   align/en (holds ${existing.name ?? 'another model'})`);
+    return dir;
+  }
+  const files = await writeToneCtcModel(dir);
+  log(`wrote  align/en/model.onnx (synthetic-tone-ctc, ${(files.modelBytes / 1e3).toFixed(0)} kB)`);
+  return dir;
+}
+
 async function main(): Promise<void> {
   const dir = process.env.MODEL_DIR || './models';
   const t0 = Date.now();
   await ensureFixtureModels(dir, (line) => console.log(line));
+  await ensureToneAlignmentModel(dir, (line) => console.log(line));
   console.log(`fixtures ready in ${path.resolve(dir)} (${((Date.now() - t0) / 1000).toFixed(2)} s)`);
 }
 

@@ -147,7 +147,7 @@ describe('transcription service end to end', () => {
       ['an unknown field', jfkWav, { colour: 'blue' }, 400, 'validation_failed', 'colour'],
       ['an upload over MAX_UPLOAD_MB', Buffer.alloc(11 * 1024 * 1024, 1), {}, 413, 'upload_too_large', 'file'],
       ['diarize=true (not implemented yet)', jfkWav, { diarize: 'true' }, 501, 'not_implemented', 'diarize'],
-      ['align_words=true (not implemented yet)', jfkWav, { align_words: '1' }, 501, 'not_implemented', 'align_words'],
+      ['align_words=yes', jfkWav, { align_words: 'yes' }, 400, 'validation_failed', 'align_words'],
     ])('%s', async (_name, file, fields, status, code, field) => {
       const response = await postTranscribe(base, file as Buffer | undefined, fields as Record<string, string>);
       expect(response.status).toBe(status);

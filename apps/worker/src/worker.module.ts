@@ -7,6 +7,8 @@ import { createRedis, redisOptionsFromUrl } from '@app/storage';
 import { ControlChannelService } from './control/control-channel.service';
 import { HeartbeatService } from './control/heartbeat.service';
 import { WORKER_ID } from './control/worker-identity';
+import { AlignmentModelsService } from './alignment/alignment-models.service';
+import { WordAlignmentService } from './alignment/word-alignment.service';
 import { ModelCacheService } from './models/model-cache.service';
 import { WhisperModelsService } from './models/whisper-models.service';
 import { ActiveJobsRegistry } from './transcription/active-jobs.registry';
@@ -31,6 +33,8 @@ import { WORKER_REDIS } from './worker.tokens';
     },
     ModelCacheService,
     WhisperModelsService,
+    AlignmentModelsService,
+    WordAlignmentService,
     ActiveJobsRegistry,
     TranscriptionPipeline,
     TranscriptionProcessor,

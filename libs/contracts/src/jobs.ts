@@ -58,6 +58,12 @@ export interface StageStatus {
   reason?: string;
 }
 
+export interface AlignmentStatus extends StageStatus {
+  /** words placed by forced alignment / words that got interpolated times */
+  words_aligned?: number;
+  words_interpolated?: number;
+}
+
 export interface TranscriptionResult {
   job_id: string;
   language: string;
@@ -66,7 +72,7 @@ export interface TranscriptionResult {
   model: string;
   segments: SegmentResult[];
   word_segments: WordResult[];
-  alignment?: StageStatus;
+  alignment?: AlignmentStatus;
   diarization?: StageStatus & { turns?: { start: number; end: number; speaker: string }[] };
   speakers?: { id: string; speech_seconds: number }[];
   timings_ms: Record<string, number>;
@@ -77,7 +83,7 @@ export interface JobProgress {
   percent: number;
   stage: JobStage;
 }
-export type JobStage = 'queued' | 'load_model' | 'decode' | 'detect_language' | 'transcribe' | 'assemble' | 'done';
+export type JobStage = 'queued' | 'load_model' | 'decode' | 'detect_language' | 'transcribe' | 'align' | 'assemble' | 'done';
 
 /** Status as the HTTP API reports it. */
 export type PublicJobStatus = 'queued' | 'active' | 'completed' | 'failed' | 'cancelled';

@@ -2,8 +2,9 @@ import os from 'node:os';
 import { Inject, Injectable } from '@nestjs/common';
 import { decodeAudio } from '@app/audio';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
-import { ErrorCode, JobStage, SegmentResult, ServiceError, TranscribeJobData, TranscriptionResult } from '@app/contracts';
+import { AlignmentStatus, ErrorCode, JobStage, SegmentResult, ServiceError, TranscribeJobData, TranscriptionResult } from '@app/contracts';
 import { tokensToWords } from '@app/whisper';
+import { WordAlignmentService } from '../alignment/word-alignment.service';
 import { WhisperModelsService } from '../models/whisper-models.service';
 import { pickLanguage, planLanguage } from './language-choice';
 
@@ -21,6 +22,7 @@ export class TranscriptionPipeline {
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
     private readonly models: WhisperModelsService,
+    private readonly alignment: WordAlignmentService,
   ) {}
 
   async run(jobId: string, data: TranscribeJobData, audio: Buffer, hooks: PipelineHooks): Promise<TranscriptionResult> {
@@ -34,9 +36,8 @@ export class TranscriptionPipeline {
       }
     };
     const { options } = data;
-    if (options.alignWords || options.diarize) {
-      const feature = options.alignWords ? 'align_words' : 'diarize';
-      throw new ServiceError(ErrorCode.NotImplemented, `${feature} is not available yet in this version`, feature);
+    if (options.diarize) {
+      throw new ServiceError(ErrorCode.NotImplemented, 'diarize is not available yet in this version', 'diarize');
     }
 
     hooks.onProgress('load_model', 1);
@@ -67,12 +68,11 @@ export class TranscriptionPipeline {
         language: choice.language,
         threads,
         signal: hooks.signal,
-        onProgress: (percent) => hooks.onProgress('transcribe', 8 + Math.round(percent * 0.9)),
+        onProgress: (percent) => hooks.onProgress('transcribe', 8 + Math.round(percent * (options.alignWords ? 0.8 : 0.9))),
       }),
     );
 
-    hooks.onProgress('assemble', 99);
-    const segments: SegmentResult[] = decodedText.segments.map((segment, id) => ({
+    let segments: SegmentResult[] = decodedText.segments.map((segment, id) => ({
       id,
       start: round3(segment.start),
       end: round3(segment.end),
@@ -81,6 +81,17 @@ export class TranscriptionPipeline {
       no_speech_prob: round3(segment.noSpeechProb),
       words: tokensToWords(segment.tokens),
     }));
+    let alignment: AlignmentStatus | undefined;
+    if (options.alignWords) {
+      hooks.onProgress('align', 88);
+      const aligned = await timed('align', () =>
+        this.alignment.align(segments, decoded.pcm, choice.language, (done, total) => hooks.onProgress('align', 88 + Math.round((done / total) * 10)), hooks.signal),
+      );
+      segments = aligned.segments;
+      alignment = aligned.status;
+    }
+
+    hooks.onProgress('assemble', 99);
     return {
       job_id: jobId,
       language: choice.language,
@@ -89,6 +100,7 @@ export class TranscriptionPipeline {
       model: model.spec.name,
       segments,
       word_segments: segments.flatMap((segment) => segment.words),
+      ...(alignment ? { alignment } : {}),
       timings_ms: timings,
     };
   }

@@ -1,0 +1,41 @@
+import os from 'node:os';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
+import { ensureAlignmentModel, locateAlignmentModel, Wav2Vec2CtcModel } from '@app/alignment';
+import { LoadedModel, ModelCacheService } from '../models/model-cache.service';
+
+export interface LoadedAlignmentModel extends LoadedModel {
+  model: Wav2Vec2CtcModel;
+}
+
+/** wav2vec2 CTC models per language (kind "align"), resolved from MODEL_DIR/align/<lang>/ or downloaded. */
+@Injectable()
+export class AlignmentModelsService {
+  private readonly logger = new Logger(AlignmentModelsService.name);
+
+  constructor(
+    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+    private readonly cache: ModelCacheService,
+  ) {}
+
+  /** Throws AlignmentModelUnavailable (with the reason) when there is no model for the language. */
+  acquire(language: string): Promise<LoadedAlignmentModel> {
+    const location = locateAlignmentModel(language, this.config.modelDir);
+    const key = `align:${location.dir}:${this.config.device}`;
+    return this.cache.getOrLoad(key, async () => {
+      await ensureAlignmentModel(location, {
+        authToken: this.config.hfAuthToken,
+        timeoutMs: this.config.modelDownloadTimeoutS * 1000,
+        log: (message) => this.logger.log(message),
+      });
+      const { name } = locateAlignmentModel(language, this.config.modelDir);
+      const started = Date.now();
+      const model = await Wav2Vec2CtcModel.load(location.dir, name, {
+        useGpu: this.config.device === 'cuda',
+        threads: this.config.whisperThreads || Math.max(1, os.availableParallelism()),
+      });
+      this.logger.log(`loaded alignment model ${name} for ${language} in ${Date.now() - started} ms`);
+      return { model, label: `align:${language}/${name}`, dispose: () => model.release() };
+    });
+  }
+}

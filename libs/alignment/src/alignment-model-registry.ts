@@ -1,0 +1,88 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/**
+ * Default alignment model per language, following WhisperX's table (torchaudio's wav2vec2 base for
+ * English, VoxPopuli base 10k for fr/de/es/it, community XLSR fine-tunes for the others), named by
+ * their Hugging Face repositories.
+ */
+export const DEFAULT_ALIGNMENT_MODELS: Readonly<Record<string, string>> = {
+  en: 'facebook/wav2vec2-base-960h',
+  fr: 'facebook/wav2vec2-base-10k-voxpopuli-ft-fr',
+  de: 'facebook/wav2vec2-base-10k-voxpopuli-ft-de',
+  es: 'facebook/wav2vec2-base-10k-voxpopuli-ft-es',
+  it: 'facebook/wav2vec2-base-10k-voxpopuli-ft-it',
+  ja: 'jonatasgrosman/wav2vec2-large-xlsr-53-japanese',
+  zh: 'jonatasgrosman/wav2vec2-large-xlsr-53-chinese-zh-cn',
+  nl: 'jonatasgrosman/wav2vec2-large-xlsr-53-dutch',
+  uk: 'Yehor/wav2vec2-xls-r-300m-uk-with-small-lm',
+  pt: 'jonatasgrosman/wav2vec2-large-xlsr-53-portuguese',
+  ar: 'jonatasgrosman/wav2vec2-large-xlsr-53-arabic',
+  cs: 'comodoro/wav2vec2-xls-r-300m-cs-250',
+  ru: 'jonatasgrosman/wav2vec2-large-xlsr-53-russian',
+  pl: 'jonatasgrosman/wav2vec2-large-xlsr-53-polish',
+  hu: 'jonatasgrosman/wav2vec2-large-xlsr-53-hungarian',
+  fi: 'jonatasgrosman/wav2vec2-large-xlsr-53-finnish',
+  fa: 'jonatasgrosman/wav2vec2-large-xlsr-53-persian',
+  el: 'jonatasgrosman/wav2vec2-large-xlsr-53-greek',
+  tr: 'mpoyraz/wav2vec2-xls-r-300m-cv7-turkish',
+  da: 'saattrupdan/wav2vec2-xls-r-300m-ftspeech',
+  he: 'imvladikon/wav2vec2-xls-r-300m-hebrew',
+  vi: 'nguyenvulebinh/wav2vec2-base-vi',
+  ko: 'kresnik/wav2vec2-large-xlsr-korean',
+  ur: 'kingabzpro/wav2vec2-large-xls-r-300m-Urdu',
+  te: 'anuragshas/wav2vec2-large-xlsr-53-telugu',
+  hi: 'theainerd/Wav2Vec2-large-xlsr-hindi',
+  ca: 'softcatala/wav2vec2-large-xlsr-catala',
+  ml: 'gvs/wav2vec2-large-xlsr-malayalam',
+  no: 'NbAiLab/nb-wav2vec2-1b-bokmaal',
+  nn: 'NbAiLab/nb-wav2vec2-300m-nynorsk',
+};
+
+/** Languages written without spaces: aligned character by character. */
+export const CHARACTER_ALIGNED_LANGUAGES: ReadonlySet<string> = new Set(['ja', 'zh', 'yue', 'th', 'lo', 'my', 'km']);
+
+/** Files of a wav2vec2 CTC model folder; model.onnx and vocab.json are required. */
+export const ALIGNMENT_MODEL_FILES = { model: 'model.onnx', vocab: 'vocab.json', preprocessor: 'preprocessor_config.json', config: 'config.json' } as const;
+
+export interface AlignmentModelLocation {
+  language: string;
+  /** MODEL_DIR/align/<lang> */
+  dir: string;
+  /** the model's name as reported in results (config.json "name", else the default table's repo) */
+  name: string;
+  /** repo of the default model for this language, when there is one */
+  sourceRepo?: string;
+  present: boolean;
+}
+
+/** Where the alignment model for a language lives (present or not). */
+export function locateAlignmentModel(language: string, modelDir: string): AlignmentModelLocation {
+  const dir = join(resolve(modelDir), 'align', language);
+  const present = existsSync(join(dir, ALIGNMENT_MODEL_FILES.model)) && existsSync(join(dir, ALIGNMENT_MODEL_FILES.vocab));
+  const sourceRepo = DEFAULT_ALIGNMENT_MODELS[language];
+  return { language, dir, name: present ? (readConfiguredName(dir) ?? shortName(sourceRepo) ?? language) : (shortName(sourceRepo) ?? language), sourceRepo, present };
+}
+
+function shortName(repo: string | undefined): string | undefined {
+  return repo?.split('/').pop();
+}
+
+function readConfiguredName(dir: string): string | undefined {
+  try {
+    const config = JSON.parse(readFileSync(join(dir, ALIGNMENT_MODEL_FILES.config), 'utf8')) as { name?: unknown; _name_or_path?: unknown };
+    const name = typeof config.name === 'string' ? config.name : typeof config._name_or_path === 'string' ? config._name_or_path : undefined;
+    return name ? name.split('/').pop() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Hugging Face repositories that publish ONNX exports of a model (transformers.js layout:
+ * onnx/model.onnx beside vocab.json): Xenova's and onnx-community's conversions, tried in order.
+ */
+export function onnxExportCandidates(sourceRepo: string): string[] {
+  const name = sourceRepo.split('/').pop() as string;
+  return [`Xenova/${name}`, `onnx-community/${name}-ONNX`, `onnx-community/${name}`];
+}
