@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { JFK_WAV } from '../test/support/samples';
 import { freePort, getJson, postTranscribe, prepareRedis, REPO_ROOT, startApi, startWorker, waitForHealthy, MODEL_DIR } from '../test/support/service-harness';
 import { encodeWav, readPcm16Wav, repeatSpeech } from '../test/support/wav';
+import { alignmentRows, benchAlignment } from './bench-alignment';
 
 const MODEL = 'synthetic-tiny';
 const THREADS = String(Math.max(1, os.availableParallelism()));
@@ -57,6 +58,9 @@ async function main(): Promise<void> {
 
   console.log(`machine: ${os.cpus()[0]?.model ?? 'cpu'} × ${os.availableParallelism()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; model ${MODEL}; ${THREADS} threads`);
   if (!existsSync(WHISPER_CLI)) throw new Error(`${WHISPER_CLI} missing: run npm run build:native`);
+
+  // in-process figures first, while no service competes for the cores
+  const alignment = await benchAlignment();
 
   await prepareRedis();
   const port = await freePort();
@@ -114,6 +118,7 @@ async function main(): Promise<void> {
     console.log(`| **cold ÷ warm** | **${(median(cold) / median(warm)).toFixed(3)}** |`);
     console.log(`| queue + HTTP overhead per job (end-to-end − worker stages) | ${median(overhead).toFixed(0)} ms |`);
     console.log(`| 5 min: × realtime (service) | ${(300_000 / median(longWarm)).toFixed(1)}× |`);
+    for (const row of alignmentRows(alignment)) console.log(row);
   } finally {
     await Promise.all([api.stop(), worker.stop()]);
     rmSync(work, { recursive: true, force: true });
