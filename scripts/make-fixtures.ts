@@ -8,6 +8,7 @@ import * as path from 'path';
 import { isCompleteModel, writeWhisperModel } from './fixtures/ggml-whisper-writer';
 import type { WhisperHparams } from './fixtures/ggml-whisper-writer';
 import { writeToneCtcModel } from './fixtures/tone-ctc-model';
+import { ensureDiarizationModels } from './fixtures/diarization-models';
 
 export interface FixtureModel {
   file: string;
@@ -81,6 +82,7 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   await ensureFixtureModels(dir, (line) => console.log(line));
   await ensureToneAlignmentModel(dir, (line) => console.log(line));
+  await ensureDiarizationModels(dir, (line) => console.log(line));
   console.log(`fixtures ready in ${path.resolve(dir)} (${((Date.now() - t0) / 1000).toFixed(2)} s)`);
 }
 

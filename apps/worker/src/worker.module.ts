@@ -9,6 +9,8 @@ import { HeartbeatService } from './control/heartbeat.service';
 import { WORKER_ID } from './control/worker-identity';
 import { AlignmentModelsService } from './alignment/alignment-models.service';
 import { WordAlignmentService } from './alignment/word-alignment.service';
+import { DiarizationModelsService } from './diarization/diarization-models.service';
+import { SpeakerDiarizationService } from './diarization/speaker-diarization.service';
 import { ModelCacheService } from './models/model-cache.service';
 import { WhisperModelsService } from './models/whisper-models.service';
 import { ActiveJobsRegistry } from './transcription/active-jobs.registry';
@@ -35,6 +37,8 @@ import { WORKER_REDIS } from './worker.tokens';
     WhisperModelsService,
     AlignmentModelsService,
     WordAlignmentService,
+    DiarizationModelsService,
+    SpeakerDiarizationService,
     ActiveJobsRegistry,
     TranscriptionPipeline,
     TranscriptionProcessor,

@@ -38,6 +38,8 @@ export interface WordResult {
   end: number;
   score: number;
   speaker?: string;
+  /** no diarization turn overlapped this word: the nearest turn's speaker was used */
+  speaker_nearest?: boolean;
   interpolated?: boolean;
 }
 
@@ -64,6 +66,10 @@ export interface AlignmentStatus extends StageStatus {
   words_interpolated?: number;
 }
 
+export interface DiarizationStatus extends StageStatus {
+  turns?: { start: number; end: number; speaker: string }[];
+}
+
 export interface TranscriptionResult {
   job_id: string;
   language: string;
@@ -73,7 +79,7 @@ export interface TranscriptionResult {
   segments: SegmentResult[];
   word_segments: WordResult[];
   alignment?: AlignmentStatus;
-  diarization?: StageStatus & { turns?: { start: number; end: number; speaker: string }[] };
+  diarization?: DiarizationStatus;
   speakers?: { id: string; speech_seconds: number }[];
   timings_ms: Record<string, number>;
 }
@@ -83,7 +89,7 @@ export interface JobProgress {
   percent: number;
   stage: JobStage;
 }
-export type JobStage = 'queued' | 'load_model' | 'decode' | 'detect_language' | 'transcribe' | 'align' | 'assemble' | 'done';
+export type JobStage = 'queued' | 'load_model' | 'decode' | 'detect_language' | 'transcribe' | 'align' | 'diarize' | 'assemble' | 'done';
 
 /** Status as the HTTP API reports it. */
 export type PublicJobStatus = 'queued' | 'active' | 'completed' | 'failed' | 'cancelled';

@@ -39,7 +39,10 @@ export class GcService implements OnApplicationBootstrap, OnApplicationShutdown 
     const replies = new Map<string, GcReply>();
     const done = new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, GC_TIMEOUT_MS);
+      const known = new Set(expected.map((worker) => worker.worker_id));
       this.pending.set(requestId, (reply) => {
+        // pub/sub spans every Redis database: only workers of this deployment (its heartbeats) count
+        if (!known.has(reply.worker_id)) return;
         replies.set(reply.worker_id, reply);
         if (expected.every((worker) => replies.has(worker.worker_id))) {
           clearTimeout(timer);

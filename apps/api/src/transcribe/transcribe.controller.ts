@@ -49,9 +49,6 @@ export class TranscribeController {
     if (body.min_speakers !== undefined && body.max_speakers !== undefined && body.min_speakers > body.max_speakers) {
       throw new ServiceError(ErrorCode.ValidationFailed, 'min_speakers must not exceed max_speakers', 'min_speakers');
     }
-    if (body.diarize) {
-      throw new ServiceError(ErrorCode.NotImplemented, 'diarize (speaker diarization) is not available in this version yet', 'diarize');
-    }
     return {
       batchSize: body.batch_size ?? DEFAULT_BATCH_SIZE,
       diarize: body.diarize ?? false,

@@ -5,6 +5,7 @@ import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
 import { AlignmentStatus, ErrorCode, JobStage, SegmentResult, ServiceError, TranscribeJobData, TranscriptionResult } from '@app/contracts';
 import { tokensToWords } from '@app/whisper';
 import { WordAlignmentService } from '../alignment/word-alignment.service';
+import { DiarizationOutcome, SpeakerDiarizationService } from '../diarization/speaker-diarization.service';
 import { WhisperModelsService } from '../models/whisper-models.service';
 import { pickLanguage, planLanguage } from './language-choice';
 
@@ -23,6 +24,7 @@ export class TranscriptionPipeline {
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
     private readonly models: WhisperModelsService,
     private readonly alignment: WordAlignmentService,
+    private readonly diarization: SpeakerDiarizationService,
   ) {}
 
   async run(jobId: string, data: TranscribeJobData, audio: Buffer, hooks: PipelineHooks): Promise<TranscriptionResult> {
@@ -36,9 +38,6 @@ export class TranscriptionPipeline {
       }
     };
     const { options } = data;
-    if (options.diarize) {
-      throw new ServiceError(ErrorCode.NotImplemented, 'diarize is not available yet in this version', 'diarize');
-    }
 
     hooks.onProgress('load_model', 1);
     const model = await timed('load_model', () => this.models.acquire(options.whisperModel));
@@ -68,7 +67,7 @@ export class TranscriptionPipeline {
         language: choice.language,
         threads,
         signal: hooks.signal,
-        onProgress: (percent) => hooks.onProgress('transcribe', 8 + Math.round(percent * (options.alignWords ? 0.8 : 0.9))),
+        onProgress: (percent) => hooks.onProgress('transcribe', 8 + Math.round(percent * (options.alignWords || options.diarize ? 0.7 : 0.9))),
       }),
     );
 
@@ -83,12 +82,26 @@ export class TranscriptionPipeline {
     }));
     let alignment: AlignmentStatus | undefined;
     if (options.alignWords) {
-      hooks.onProgress('align', 88);
+      hooks.onProgress('align', 78);
       const aligned = await timed('align', () =>
-        this.alignment.align(segments, decoded.pcm, choice.language, (done, total) => hooks.onProgress('align', 88 + Math.round((done / total) * 10)), hooks.signal),
+        this.alignment.align(segments, decoded.pcm, choice.language, (done, total) => hooks.onProgress('align', 78 + Math.round((done / total) * 10)), hooks.signal),
       );
       segments = aligned.segments;
       alignment = aligned.status;
+    }
+    let diarization: DiarizationOutcome | undefined;
+    if (options.diarize) {
+      hooks.onProgress('diarize', 88);
+      diarization = await timed('diarize', () =>
+        this.diarization.diarize(
+          segments,
+          decoded.pcm,
+          { minSpeakers: options.minSpeakers, maxSpeakers: options.maxSpeakers },
+          (fraction) => hooks.onProgress('diarize', 88 + Math.round(fraction * 10)),
+          hooks.signal,
+        ),
+      );
+      segments = diarization.segments;
     }
 
     hooks.onProgress('assemble', 99);
@@ -101,6 +114,7 @@ export class TranscriptionPipeline {
       segments,
       word_segments: segments.flatMap((segment) => segment.words),
       ...(alignment ? { alignment } : {}),
+      ...(diarization ? { diarization: diarization.status, ...(diarization.speakers ? { speakers: diarization.speakers } : {}) } : {}),
       timings_ms: timings,
     };
   }

@@ -1,0 +1,69 @@
+import os from 'node:os';
+import { join } from 'node:path';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
+import {
+  DIARIZATION_MODEL_FILES,
+  ensureDiarizationModels,
+  locateDiarizationModels,
+  SegmentationModel,
+  SpeakerEmbeddingModel,
+} from '@app/diarization';
+import { LoadedModel, ModelCacheService } from '../models/model-cache.service';
+
+export interface LoadedDiarizationModels extends LoadedModel {
+  segmentation: SegmentationModel;
+  embedding: SpeakerEmbeddingModel;
+  /** "segmentation + embedding" names, as results report them */
+  name: string;
+}
+
+/** The segmentation + speaker-embedding pair (kind "diarize"), from MODEL_DIR/diarize/ or downloaded. */
+@Injectable()
+export class DiarizationModelsService {
+  private readonly logger = new Logger(DiarizationModelsService.name);
+
+  constructor(
+    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+    private readonly cache: ModelCacheService,
+  ) {}
+
+  /** Throws DiarizationModelUnavailable (with the reason) when the models can't be had. */
+  acquire(): Promise<LoadedDiarizationModels> {
+    const paths = locateDiarizationModels(this.config.modelDir);
+    return this.cache.getOrLoad(`diarize:${paths.dir}:${this.config.device}`, async () => {
+      await ensureDiarizationModels(paths, {
+        authToken: this.config.hfAuthToken,
+        timeoutMs: this.config.modelDownloadTimeoutS * 1000,
+        log: (message) => this.logger.log(message),
+      });
+      const useGpu = this.config.device === 'cuda';
+      const threads = this.config.whisperThreads || Math.max(1, os.availableParallelism());
+      const started = Date.now();
+      const segmentation = await SegmentationModel.load(paths.segmentation, paths.segmentationName, {
+        useGpu,
+        threads,
+        configPath: join(paths.dir, DIARIZATION_MODEL_FILES.segmentationConfig),
+      });
+      const embedding = await SpeakerEmbeddingModel.load(paths.embedding, paths.embeddingName, {
+        useGpu,
+        threads,
+        configPath: join(paths.dir, DIARIZATION_MODEL_FILES.embeddingConfig),
+      }).catch(async (error: unknown) => {
+        await segmentation.release();
+        throw error;
+      });
+      const name = `${segmentation.name} + ${embedding.name}`;
+      this.logger.log(`loaded diarization models ${name} in ${Date.now() - started} ms`);
+      return {
+        segmentation,
+        embedding,
+        name,
+        label: `diarize/${embedding.name}`,
+        dispose: async () => {
+          await Promise.all([segmentation.release(), embedding.release()]);
+        },
+      };
+    });
+  }
+}

@@ -1,0 +1,61 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { assignSpeakers, diarize, DiarizationModelUnavailable, speakingTime, SpeakerTurn } from '@app/diarization';
+import { DiarizationStatus, SegmentResult } from '@app/contracts';
+import { DiarizationModelsService } from './diarization-models.service';
+
+export interface DiarizationOutcome {
+  segments: SegmentResult[];
+  speakers?: { id: string; speech_seconds: number }[];
+  status: DiarizationStatus;
+}
+
+const round3 = (value: number) => Math.round(value * 1000) / 1000;
+
+/** Who spoke when, then every word and segment labelled with the speaker it overlaps most. */
+@Injectable()
+export class SpeakerDiarizationService {
+  private readonly logger = new Logger(SpeakerDiarizationService.name);
+
+  constructor(private readonly models: DiarizationModelsService) {}
+
+  async diarize(
+    segments: SegmentResult[],
+    pcm: Float32Array,
+    options: { minSpeakers?: number; maxSpeakers?: number },
+    onProgress: (fraction: number) => void,
+    signal: AbortSignal,
+  ): Promise<DiarizationOutcome> {
+    let models;
+    try {
+      models = await this.models.acquire();
+    } catch (error) {
+      if (!(error instanceof DiarizationModelUnavailable)) this.logger.warn(`diarization models failed to load: ${(error as Error).message}`);
+      return { segments, status: { status: 'unavailable', reason: (error as Error).message } };
+    }
+    const result = await diarize(pcm, models, { minSpeakers: options.minSpeakers, maxSpeakers: options.maxSpeakers, onProgress, signal });
+    const turns: SpeakerTurn[] = result.turns.map((turn) => ({ speaker: turn.speaker, start: round3(turn.start), end: round3(turn.end) }));
+    return {
+      segments: labelled(segments, turns),
+      speakers: speakingTime(turns).map((s) => ({ id: s.id, speech_seconds: round3(s.speech_seconds) })),
+      status: { status: 'ok', model: models.name, turns },
+    };
+  }
+}
+
+/** Segments and their words get the speaker with the largest overlap (nearest turn when none, flagged). */
+function labelled(segments: SegmentResult[], turns: SpeakerTurn[]): SegmentResult[] {
+  if (turns.length === 0) return segments;
+  const segmentSpeakers = assignSpeakers(segments, turns);
+  return segments.map((segment, i) => {
+    const wordSpeakers = assignSpeakers(segment.words, turns);
+    return {
+      ...segment,
+      speaker: segmentSpeakers[i].speaker,
+      words: segment.words.map((word, k) => ({
+        ...word,
+        speaker: wordSpeakers[k].speaker,
+        ...(wordSpeakers[k].nearest ? { speaker_nearest: true } : {}),
+      })),
+    };
+  });
+}

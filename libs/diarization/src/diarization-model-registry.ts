@@ -1,0 +1,65 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { downloadFile, DownloadOptions } from '@app/model-cache';
+
+/** Where the two diarization models live, and where they come from when missing. */
+export const DIARIZATION_MODEL_FILES = {
+  segmentation: 'segmentation.onnx',
+  segmentationConfig: 'segmentation.json',
+  embedding: 'embedding.onnx',
+  embeddingConfig: 'embedding.json',
+} as const;
+
+/**
+ * Public ONNX exports (no gated repos): pyannote segmentation-3.0 as converted for transformers.js,
+ * and WeSpeaker's ResNet34-LM trained on VoxCeleb (256-d).
+ */
+export const DIARIZATION_DOWNLOADS = {
+  segmentation: { name: 'pyannote-segmentation-3.0', url: 'https://huggingface.co/onnx-community/pyannote-segmentation-3.0/resolve/main/onnx/model.onnx' },
+  embedding: { name: 'wespeaker-voxceleb-resnet34-LM', url: 'https://huggingface.co/Wespeaker/wespeaker-voxceleb-resnet34-LM/resolve/main/voxceleb_resnet34_LM.onnx' },
+} as const;
+
+export class DiarizationModelUnavailable extends Error {}
+
+export interface DiarizationModelPaths {
+  dir: string;
+  segmentation: string;
+  embedding: string;
+  /** names reported in results (the json's "name", else the download's name) */
+  segmentationName: string;
+  embeddingName: string;
+}
+
+function configuredName(path: string, fallback: string): string {
+  try {
+    const config = JSON.parse(readFileSync(path, 'utf8')) as { name?: unknown };
+    return typeof config.name === 'string' ? config.name : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+export function locateDiarizationModels(modelDir: string): DiarizationModelPaths {
+  const dir = join(resolve(modelDir), 'diarize');
+  return {
+    dir,
+    segmentation: join(dir, DIARIZATION_MODEL_FILES.segmentation),
+    embedding: join(dir, DIARIZATION_MODEL_FILES.embedding),
+    segmentationName: configuredName(join(dir, DIARIZATION_MODEL_FILES.segmentationConfig), DIARIZATION_DOWNLOADS.segmentation.name),
+    embeddingName: configuredName(join(dir, DIARIZATION_MODEL_FILES.embeddingConfig), DIARIZATION_DOWNLOADS.embedding.name),
+  };
+}
+
+/** Downloads whichever model is missing (HF_AUTH_TOKEN as bearer); offline → DiarizationModelUnavailable. */
+export async function ensureDiarizationModels(paths: DiarizationModelPaths, options: DownloadOptions): Promise<void> {
+  for (const kind of ['segmentation', 'embedding'] as const) {
+    if (existsSync(paths[kind])) continue;
+    try {
+      await downloadFile(DIARIZATION_DOWNLOADS[kind].url, paths[kind], options);
+    } catch (error) {
+      throw new DiarizationModelUnavailable(
+        `${kind} model missing from ${paths.dir} and not downloadable (${(error as Error).message}); place ${DIARIZATION_MODEL_FILES[kind]} there`,
+      );
+    }
+  }
+}

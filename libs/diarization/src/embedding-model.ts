@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { computeFbank, FbankWindow } from './fbank';
+import { createSession } from './segmentation-model';
+
+export interface EmbeddingFeatureConfig {
+  window: FbankWindow;
+  numMelBins: number;
+  /** per-utterance mean normalisation of the fbank (WeSpeaker and 3D-Speaker both do it) */
+  normalizeMean: boolean;
+}
+
+export interface EmbeddingLoadOptions {
+  useGpu: boolean;
+  threads?: number;
+  /** json beside the model ({"window": "povey"|"hamming", "num_mel_bins": 80, "normalize_mean": true, "name": …}) */
+  configPath?: string;
+}
+
+/**
+ * Feature settings by model family when no json says otherwise: WeSpeaker exports take `feats` and
+ * were trained on Hamming-window fbank; 3D-Speaker (CAM++, ERes2Net) take `x` with Kaldi's povey default.
+ */
+export function defaultFeatureConfig(inputName: string): EmbeddingFeatureConfig {
+  return { window: inputName === 'feats' ? 'hamming' : 'povey', numMelBins: 80, normalizeMean: true };
+}
+
+function readFeatureConfig(configPath: string | undefined, inputName: string): EmbeddingFeatureConfig {
+  const fallback = defaultFeatureConfig(inputName);
+  if (!configPath) return fallback;
+  try {
+    const c = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+    return {
+      window: typeof c.window === 'string' ? (c.window as FbankWindow) : fallback.window,
+      numMelBins: typeof c.num_mel_bins === 'number' ? c.num_mel_bins : fallback.numMelBins,
+      normalizeMean: typeof c.normalize_mean === 'boolean' ? c.normalize_mean : fallback.normalizeMean,
+    };
+  } catch {
+    return fallback;
+  }
+}
+
+/** A speaker-embedding model: 80-bin Kaldi fbank [1, T, 80] → embedding [1, D] (WeSpeaker 256, CAM++ 192/512). */
+export class SpeakerEmbeddingModel {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly name: string,
+    readonly features: EmbeddingFeatureConfig,
+  ) {}
+
+  static async load(path: string, name: string, options: EmbeddingLoadOptions): Promise<SpeakerEmbeddingModel> {
+    const session = await createSession(path, options.useGpu, options.threads);
+    return new SpeakerEmbeddingModel(session, name, readFeatureConfig(options.configPath, session.inputNames[0]));
+  }
+
+  /** Embedding of 16 kHz audio (at least one 25 ms frame), copied out of onnxruntime's buffer. */
+  async embed(samples: Float32Array): Promise<Float32Array> {
+    const fbank = computeFbank(samples, { window: this.features.window, numMelBins: this.features.numMelBins, subtractMean: this.features.normalizeMean });
+    if (fbank.frames === 0) throw new RangeError('audio too short for a speaker embedding');
+    const feats = new ort.Tensor('float32', fbank.features, [1, fbank.frames, fbank.bins]);
+    const output = (await this.session.run({ [this.session.inputNames[0]]: feats }))[this.session.outputNames[0]];
+    return new Float32Array(output.data as Float32Array);
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
