@@ -11,6 +11,7 @@ import { JFK_WAV } from '../test/support/samples';
 import { freePort, getJson, postTranscribe, prepareRedis, REPO_ROOT, startApi, startWorker, waitForHealthy, MODEL_DIR } from '../test/support/service-harness';
 import { encodeWav, readPcm16Wav, repeatSpeech } from '../test/support/wav';
 import { alignmentRows, benchAlignment } from './bench-alignment';
+import { benchDiarization, diarizationRows } from './bench-diarization';
 
 const MODEL = 'synthetic-tiny';
 const THREADS = String(Math.max(1, os.availableParallelism()));
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
 
   // in-process figures first, while no service competes for the cores
   const alignment = await benchAlignment();
+  const diarization = await benchDiarization(Number(process.env.BENCH_DIARIZE_SECONDS ?? 3600));
 
   await prepareRedis();
   const port = await freePort();
@@ -119,6 +121,7 @@ async function main(): Promise<void> {
     console.log(`| queue + HTTP overhead per job (end-to-end − worker stages) | ${median(overhead).toFixed(0)} ms |`);
     console.log(`| 5 min: × realtime (service) | ${(300_000 / median(longWarm)).toFixed(1)}× |`);
     for (const row of alignmentRows(alignment)) console.log(row);
+    for (const row of diarizationRows(diarization)) console.log(row);
   } finally {
     await Promise.all([api.stop(), worker.stop()]);
     rmSync(work, { recursive: true, force: true });
