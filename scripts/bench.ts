@@ -12,6 +12,7 @@ import { freePort, getJson, postTranscribe, prepareRedis, REPO_ROOT, startApi, s
 import { encodeWav, readPcm16Wav, repeatSpeech } from '../test/support/wav';
 import { alignmentRows, benchAlignment } from './bench-alignment';
 import { benchDiarization, diarizationRows } from './bench-diarization';
+import { benchDecodeMemory, rssOfProcess } from './bench-long-audio';
 
 const MODEL = 'synthetic-tiny';
 const THREADS = String(Math.max(1, os.availableParallelism()));
@@ -40,9 +41,9 @@ function timeWhisperCli(file: string): CliTiming {
   return { wallMs, loadMs: load ? Number(load[1]) : 0 };
 }
 
-async function timeService(base: string, audio: Buffer): Promise<{ ms: number; body: any }> {
+async function timeService(base: string, audio: Buffer, fields: Record<string, string> = { vad: 'false' }): Promise<{ ms: number; body: any }> {
   const started = performance.now();
-  const { status, body } = await postTranscribe(base, audio, { whisper_model: MODEL, allowed_languages: 'en' });
+  const { status, body } = await postTranscribe(base, audio, { whisper_model: MODEL, allowed_languages: 'en', ...fields });
   const ms = performance.now() - started;
   if (status !== 200) throw new Error(`service answered ${status}: ${JSON.stringify(body)}`);
   return { ms, body };
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
   // in-process figures first, while no service competes for the cores
   const alignment = await benchAlignment();
   const diarization = await benchDiarization(Number(process.env.BENCH_DIARIZE_SECONDS ?? 3600));
+  const decodeMemory = await benchDecodeMemory(Number(process.env.BENCH_DECODE_SECONDS ?? 3 * 3600));
 
   await prepareRedis();
   const port = await freePort();
@@ -104,6 +106,24 @@ async function main(): Promise<void> {
       longWarm.push((await timeService(base, fiveMinutes)).ms);
     }
 
+    // 30 minutes of speech-like audio (jfk with pauses) with and without VAD, at several batch sizes
+    const vadSeconds = Number(process.env.BENCH_VAD_SECONDS ?? 1800);
+    const longSpeech = encodeWav(repeatSpeech(readPcm16Wav(jfk), vadSeconds, 4));
+    const vadRuns: { label: string; ms: number; peakMb: number; segments: number }[] = [];
+    for (const [label, fields] of [
+      ['no VAD (whole file)', { vad: 'false' }],
+      ['VAD, batch_size 1', { vad: 'true', batch_size: '1' }],
+      ['VAD, batch_size 2', { vad: 'true', batch_size: '2' }],
+      ['VAD, batch_size 4', { vad: 'true', batch_size: '4' }],
+    ] as const) {
+      const pid = worker.child.pid as number;
+      let peakMb = rssOfProcess(pid);
+      const sampler = setInterval(() => (peakMb = Math.max(peakMb, rssOfProcess(pid))), 100);
+      const { ms, body } = await timeService(base, longSpeech, fields);
+      clearInterval(sampler);
+      vadRuns.push({ label, ms, peakMb, segments: body.segments.length });
+    }
+
     const jfkRatio = median(warm) / median(cli);
     const longRatio = median(longWarm) / median(longCli);
     console.log('');
@@ -120,6 +140,12 @@ async function main(): Promise<void> {
     console.log(`| **cold ÷ warm** | **${(median(cold) / median(warm)).toFixed(3)}** |`);
     console.log(`| queue + HTTP overhead per job (end-to-end − worker stages) | ${median(overhead).toFixed(0)} ms |`);
     console.log(`| 5 min: × realtime (service) | ${(300_000 / median(longWarm)).toFixed(1)}× |`);
+    const noVad = vadRuns[0].ms;
+    const batchOne = vadRuns[1].ms;
+    for (const run of vadRuns) {
+      console.log(`| ${vadSeconds / 60} min speech-like, ${run.label} | ${fmt(run.ms)} = ${(vadSeconds * 1000 / run.ms).toFixed(1)}× realtime, ${(noVad / run.ms).toFixed(2)}× vs no VAD, ${(batchOne / run.ms).toFixed(2)}× vs batch 1; worker peak RSS ${run.peakMb.toFixed(0)} MB; ${run.segments} segments |`);
+    }
+    console.log(`| decoding ${(decodeMemory.seconds / 3600).toFixed(0)} h of MP3 (${decodeMemory.mp3Mb.toFixed(0)} MB) through ffmpeg pipes | ${(decodeMemory.decodeMs / 1000).toFixed(1)} s; RSS ${decodeMemory.rssBeforeMb.toFixed(0)} → peak ${decodeMemory.peakRssMb.toFixed(0)} MB for ${decodeMemory.pcmMb.toFixed(0)} MB of PCM (+ the MP3 bytes) |`);
     for (const row of alignmentRows(alignment)) console.log(row);
     for (const row of diarizationRows(diarization)) console.log(row);
   } finally {

@@ -2,7 +2,7 @@
  * align_words end to end: tone "speech" spelling exactly what the synthetic whisper model writes,
  * placed inside the segments it reports, so every word's true start and end are known. The worker
  * aligns it with the designed wav2vec2-contract ONNX model that `npm run fixtures` put in
- * MODEL_DIR/align/en.
+ * MODEL_DIR/align/en. VAD is off: Silero is trained on speech, not on tones.
  */
 import { encodeWav } from '../support/wav';
 import { freePort, getJson, postTranscribe, prepareRedis, RunningProcess, startApi, startWorker, waitFor, waitForHealthy } from '../support/service-harness';
@@ -37,7 +37,7 @@ describe('word alignment end to end', () => {
   it('places every word within a frame of the generated ground truth', async () => {
     const seconds = 20;
     // 1. what does the model write, and where? (its decoder is scripted: the text ignores the audio)
-    const probe = await postTranscribe(base, encodeWav(new Float32Array(seconds * 16_000)), { allowed_languages: 'en' });
+    const probe = await postTranscribe(base, encodeWav(new Float32Array(seconds * 16_000)), { allowed_languages: 'en', vad: 'false' });
     expect(probe.status).toBe(200);
     const spans = (probe.body.segments as { start: number; end: number; text: string }[])
       .filter((segment) => segment.end - segment.start >= 2)
@@ -46,7 +46,7 @@ describe('word alignment end to end', () => {
 
     // 2. speech that says exactly that, inside those segments
     const speech = synthesizeToneSegments(spans, { totalSeconds: seconds, amplitude: 0.4 });
-    const { status, body } = await postTranscribe(base, encodeWav(speech.pcm), { allowed_languages: 'en', align_words: 'true' });
+    const { status, body } = await postTranscribe(base, encodeWav(speech.pcm), { allowed_languages: 'en', align_words: 'true', vad: 'false' });
     expect(status).toBe(200);
     expect(body.alignment).toMatchObject({ status: 'ok', model: 'synthetic-tone-ctc', words_interpolated: 0 });
     expect(body.timings_ms.align).toBeGreaterThan(0);
@@ -83,7 +83,7 @@ describe('word alignment end to end', () => {
   });
 
   it('without an alignment model for the language, returns whisper times and says why', async () => {
-    const { status, body } = await postTranscribe(base, encodeWav(new Float32Array(6 * 16_000)), { allowed_languages: 'de', align_words: 'true' });
+    const { status, body } = await postTranscribe(base, encodeWav(new Float32Array(6 * 16_000)), { allowed_languages: 'de', align_words: 'true', vad: 'false' });
     expect(status).toBe(200);
     expect(body.language).toBe('de');
     expect(body.alignment.status).toBe('unavailable');

@@ -41,7 +41,7 @@ describe('speaker diarization end to end', () => {
 
   it('labels words and segments with the right speakers (2 speakers, min = max = 2)', async () => {
     const { wav, reference } = conversation(2, 45, 21);
-    const { status, body } = await postTranscribe(base, wav, { diarize: 'true', min_speakers: '2', max_speakers: '2', allowed_languages: 'en' });
+    const { status, body } = await postTranscribe(base, wav, { diarize: 'true', min_speakers: '2', max_speakers: '2', allowed_languages: 'en', vad: 'false' });
     expect(status).toBe(200);
     expect(body.diarization.status).toBe('ok');
     expect(body.diarization.model).toContain('synthetic');
@@ -79,7 +79,7 @@ describe('speaker diarization end to end', () => {
 
   it('finds all four speakers of a 4-speaker conversation', async () => {
     const { wav, reference } = conversation(4, 60, 5);
-    const { status, body } = await postTranscribe(base, wav, { diarize: 'true', allowed_languages: 'en' });
+    const { status, body } = await postTranscribe(base, wav, { diarize: 'true', allowed_languages: 'en', vad: 'false' });
     expect(status).toBe(200);
     const score = diarizationErrorRate(reference, body.diarization.turns, { collar: 0.25 });
     console.log(`diarize end to end (4 speakers, 60 s): DER ${(score.der * 100).toFixed(2)} %, ${body.speakers.length} speakers`);

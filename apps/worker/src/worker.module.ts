@@ -12,6 +12,7 @@ import { WordAlignmentService } from './alignment/word-alignment.service';
 import { DiarizationModelsService } from './diarization/diarization-models.service';
 import { SpeakerDiarizationService } from './diarization/speaker-diarization.service';
 import { ModelCacheService } from './models/model-cache.service';
+import { SpeechDetectionService } from './vad/speech-detection.service';
 import { WhisperModelsService } from './models/whisper-models.service';
 import { ActiveJobsRegistry } from './transcription/active-jobs.registry';
 import { TranscriptionPipeline } from './transcription/transcription-pipeline.service';
@@ -39,6 +40,7 @@ import { WORKER_REDIS } from './worker.tokens';
     WordAlignmentService,
     DiarizationModelsService,
     SpeakerDiarizationService,
+    SpeechDetectionService,
     ActiveJobsRegistry,
     TranscriptionPipeline,
     TranscriptionProcessor,

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { ErrorCode, ServiceError } from '@app/contracts';
+import { PcmSink } from './pcm-sink';
 import { SAMPLE_RATE } from './wav';
 
 export interface FfmpegDecodeOptions {
@@ -31,9 +32,10 @@ export function ffmpegArgs(maxSeconds: number): string[] {
 /** Decodes any ffmpeg-readable bytes to 16 kHz mono float32, entirely through pipes. */
 export function decodeWithFfmpeg(bytes: Buffer, options: FfmpegDecodeOptions): Promise<Float32Array> {
   return new Promise((resolve, reject) => {
-    const maxBytes = Math.ceil(options.maxSeconds * SAMPLE_RATE) * 4;
+    const maxSamples = Math.ceil(options.maxSeconds * SAMPLE_RATE);
     const child = spawn(options.ffmpegPath ?? 'ffmpeg', ffmpegArgs(options.maxSeconds), { stdio: ['pipe', 'pipe', 'pipe'] });
-    const chunks: Buffer[] = [];
+    // streamed straight into its final place: the decoded audio is held once, whatever its length
+    const sink = new PcmSink(maxSamples);
     let outBytes = 0;
     let stderr = '';
     let settled = false;
@@ -60,9 +62,8 @@ export function decodeWithFfmpeg(bytes: Buffer, options: FfmpegDecodeOptions): P
       finish(new ServiceError(ErrorCode.Internal, message));
     });
     child.stdout.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
       outBytes += chunk.length;
-      if (outBytes > maxBytes) {
+      if (!sink.write(chunk)) {
         finish(new ServiceError(ErrorCode.AudioTooLong, `audio is longer than MAX_AUDIO_SECONDS=${options.maxSeconds}`, 'file'));
       }
     });
@@ -79,12 +80,7 @@ export function decodeWithFfmpeg(bytes: Buffer, options: FfmpegDecodeOptions): P
         return finish(new ServiceError(ErrorCode.InvalidAudio, `the audio stream is corrupt or truncated (${reason || `ffmpeg exit ${code}`})`, 'file'));
       }
       if (outBytes < 4) return finish(new ServiceError(ErrorCode.InvalidAudio, 'the file contains no audio samples', 'file'));
-      const joined = Buffer.concat(chunks, outBytes);
-      const samples = Math.floor(outBytes / 4);
-      // copy into an aligned buffer: Buffer.concat may return an unaligned slice of the pool
-      const pcm = new Float32Array(samples);
-      new Uint8Array(pcm.buffer).set(joined.subarray(0, samples * 4));
-      finish(null, pcm);
+      finish(null, sink.result());
     });
     // ffmpeg may stop reading early (bad header, duration cap): a broken pipe is expected then
     child.stdin.on('error', () => undefined);

@@ -2,3 +2,4 @@ export * from './wav';
 export * from './mp3-integrity';
 export * from './ffmpeg-decoder';
 export * from './decode-audio';
+export * from './pcm-sink';

@@ -24,6 +24,8 @@ export interface ServiceConfig {
   decodeTimeoutS: number;
   /** max time to wait for a model download before failing the job */
   modelDownloadTimeoutS: number;
+  /** whisper states decoded at once on a GPU (batch_size is capped by it) */
+  gpuDecoders: number;
 }
 
 export class ConfigError extends Error {
@@ -39,7 +41,7 @@ type Env = Record<string, string | undefined>;
 export const ENV_VARIABLES = [
   'REDIS_URL', 'PORT', 'DEVICE', 'COMPUTE_TYPE', 'MODEL_DIR', 'WHISPER_MODEL', 'MODEL_CACHE_SIZE', 'HF_AUTH_TOKEN',
   'MAX_UPLOAD_MB', 'MAX_AUDIO_SECONDS', 'SYNC_TIMEOUT_S', 'ADMIN_TOKEN', 'API_KEYS', 'WORKER_CONCURRENCY',
-  'AUDIO_TTL_S', 'WHISPER_THREADS', 'DECODE_TIMEOUT_S', 'MODEL_DOWNLOAD_TIMEOUT_S',
+  'AUDIO_TTL_S', 'WHISPER_THREADS', 'DECODE_TIMEOUT_S', 'MODEL_DOWNLOAD_TIMEOUT_S', 'GPU_DECODERS',
 ] as const;
 
 function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -87,5 +89,6 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     whisperThreads: intVar(env, 'WHISPER_THREADS', 0, 0, 256),
     decodeTimeoutS: intVar(env, 'DECODE_TIMEOUT_S', 300, 1, 24 * 3600),
     modelDownloadTimeoutS: intVar(env, 'MODEL_DOWNLOAD_TIMEOUT_S', 1800, 5, 24 * 3600),
+    gpuDecoders: intVar(env, 'GPU_DECODERS', 4, 1, 64),
   };
 }

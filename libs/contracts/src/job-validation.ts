@@ -20,6 +20,7 @@ export function parseTranscribeJobData(data: unknown): TranscribeJobData {
   const o = options as Record<string, unknown>;
   if (!isInt(o.batchSize, 1, 64)) fail('batch_size', 'batch_size must be an integer 1..64');
   if (typeof o.diarize !== 'boolean') fail('diarize', 'diarize must be a boolean');
+  if (o.vad !== undefined && typeof o.vad !== 'boolean') fail('vad', 'vad must be a boolean');
   if (typeof o.alignWords !== 'boolean') fail('align_words', 'align_words must be a boolean');
   if (o.whisperModel !== undefined && (typeof o.whisperModel !== 'string' || !CUSTOM_MODEL_NAME_PATTERN.test(o.whisperModel))) {
     fail('whisper_model', 'whisper_model is not a valid name');
@@ -41,6 +42,8 @@ export function parseTranscribeJobData(data: unknown): TranscribeJobData {
   return {
     options: {
       batchSize: o.batchSize,
+      // jobs queued before the field existed decode with VAD, the default
+      vad: o.vad ?? true,
       diarize: o.diarize,
       alignWords: o.alignWords,
       whisperModel: o.whisperModel as string | undefined,

@@ -3,6 +3,8 @@ import { JobName } from './queue';
 /** Options the API validated; the worker validates them again because Redis is shared. */
 export interface TranscribeOptions {
   batchSize: number;
+  /** Silero VAD cut & merge before whisper (default true); false decodes the whole file in one pass */
+  vad: boolean;
   diarize: boolean;
   alignWords: boolean;
   /** undefined → the worker's WHISPER_MODEL */
@@ -89,7 +91,7 @@ export interface JobProgress {
   percent: number;
   stage: JobStage;
 }
-export type JobStage = 'queued' | 'load_model' | 'decode' | 'detect_language' | 'transcribe' | 'align' | 'diarize' | 'assemble' | 'done';
+export type JobStage = 'queued' | 'load_model' | 'decode' | 'vad' | 'detect_language' | 'transcribe' | 'align' | 'diarize' | 'assemble' | 'done';
 
 /** Status as the HTTP API reports it. */
 export type PublicJobStatus = 'queued' | 'active' | 'completed' | 'failed' | 'cancelled';

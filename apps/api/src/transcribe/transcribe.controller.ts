@@ -51,6 +51,7 @@ export class TranscribeController {
     }
     return {
       batchSize: body.batch_size ?? DEFAULT_BATCH_SIZE,
+      vad: body.vad ?? true,
       diarize: body.diarize ?? false,
       alignWords: body.align_words ?? false,
       whisperModel: body.whisper_model,

@@ -53,4 +53,10 @@ export class TranscribeDto {
   @Transform(toBoolean)
   @IsBoolean({ message: 'async must be true, false, 1 or 0' })
   async?: boolean;
+
+  /** Not in the seed: turn Silero VAD cut & merge off (whole-file decoding, as whisper-cli does). */
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'vad must be true, false, 1 or 0' })
+  vad?: boolean;
 }

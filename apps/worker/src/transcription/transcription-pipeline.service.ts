@@ -1,13 +1,15 @@
 import os from 'node:os';
 import { Inject, Injectable } from '@nestjs/common';
-import { decodeAudio } from '@app/audio';
+import { decodeAudio, SAMPLE_RATE } from '@app/audio';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
 import { AlignmentStatus, ErrorCode, JobStage, SegmentResult, ServiceError, TranscribeJobData, TranscriptionResult } from '@app/contracts';
 import { tokensToWords } from '@app/whisper';
 import { WordAlignmentService } from '../alignment/word-alignment.service';
 import { DiarizationOutcome, SpeakerDiarizationService } from '../diarization/speaker-diarization.service';
 import { WhisperModelsService } from '../models/whisper-models.service';
-import { pickLanguage, planLanguage } from './language-choice';
+import { SpeechDetectionService } from '../vad/speech-detection.service';
+import { planParallelism, SpeechChunk, transcribeChunks } from './chunked-transcription';
+import { LanguagePlan, pickLanguage, planLanguage } from './language-choice';
 
 export interface PipelineHooks {
   /** stage changes and 0..100 progress within the job */
@@ -25,7 +27,26 @@ export class TranscriptionPipeline {
     private readonly models: WhisperModelsService,
     private readonly alignment: WordAlignmentService,
     private readonly diarization: SpeakerDiarizationService,
+    private readonly speech: SpeechDetectionService,
   ) {}
+
+  /** No speech at all: an empty transcript, and whisper never runs (it would hallucinate text). */
+  private silentResult(jobId: string, data: TranscribeJobData, plan: LanguagePlan, duration: number, model: string, timings: Record<string, number>): TranscriptionResult {
+    const language = plan.kind === 'fixed' ? plan.choice.language : (plan.allowed?.[0] ?? 'en');
+    return {
+      job_id: jobId,
+      language,
+      language_probability: 0,
+      duration: round3(duration),
+      model,
+      segments: [],
+      word_segments: [],
+      // the requested stages ran, trivially: nothing to align, nobody spoke
+      ...(data.options.alignWords ? { alignment: { status: 'ok' as const, words_aligned: 0, words_interpolated: 0 } } : {}),
+      ...(data.options.diarize ? { diarization: { status: 'ok' as const, turns: [] }, speakers: [] } : {}),
+      timings_ms: timings,
+    };
+  }
 
   async run(jobId: string, data: TranscribeJobData, audio: Buffer, hooks: PipelineHooks): Promise<TranscriptionResult> {
     const timings: Record<string, number> = {};
@@ -53,25 +74,48 @@ export class TranscriptionPipeline {
     );
     const threads = this.config.whisperThreads || Math.max(1, os.availableParallelism());
 
+    // VAD cut & merge: only speech reaches whisper, in ≤ 30 s chunks that can be decoded in parallel
+    let chunks: SpeechChunk[] | undefined;
+    if (options.vad) {
+      hooks.onProgress('vad', 4);
+      chunks = await timed('vad', () => this.speech.chunks(decoded.pcm, (fraction) => hooks.onProgress('vad', 4 + Math.round(fraction * 4))));
+      if (chunks.length === 0) return this.silentResult(jobId, data, plan, decoded.durationSeconds, model.spec.name, timings);
+    }
+
     let choice = plan.kind === 'fixed' ? plan.choice : undefined;
     if (!choice) {
-      hooks.onProgress('detect_language', 5);
-      const probabilities = await timed('detect_language', () => model.handle.detectLanguage(decoded.pcm, { threads }));
+      hooks.onProgress('detect_language', 8);
+      // on the first speech, not on leading silence
+      const firstSpeech = chunks ? decoded.pcm.subarray(Math.round(chunks[0].start * SAMPLE_RATE)) : decoded.pcm;
+      const probabilities = await timed('detect_language', () => model.handle.detectLanguage(firstSpeech, { threads }));
       choice = pickLanguage(probabilities, plan.kind === 'detect' ? plan.allowed : undefined);
     }
     if (hooks.signal.aborted) throw new ServiceError(ErrorCode.JobCancelled, 'job cancelled');
 
-    hooks.onProgress('transcribe', 8);
-    const decodedText = await timed('transcribe', () =>
-      model.handle.transcribe(decoded.pcm, {
-        language: choice.language,
-        threads,
+    hooks.onProgress('transcribe', 10);
+    const share = options.alignWords || options.diarize ? 0.68 : 0.88;
+    const language = choice.language;
+    const whisperSegments = await timed('transcribe', async () => {
+      if (!chunks) {
+        const whole = await model.handle.transcribe(decoded.pcm, {
+          language,
+          threads,
+          signal: hooks.signal,
+          onProgress: (percent) => hooks.onProgress('transcribe', 10 + Math.round(percent * share)),
+        });
+        return whole.segments;
+      }
+      const parallelism = planParallelism(options.batchSize, chunks.length, this.config.device, threads, this.config.gpuDecoders);
+      return transcribeChunks(model.handle, decoded.pcm, chunks, {
+        language,
+        plan: parallelism,
         signal: hooks.signal,
-        onProgress: (percent) => hooks.onProgress('transcribe', 8 + Math.round(percent * (options.alignWords || options.diarize ? 0.7 : 0.9))),
-      }),
-    );
+        // progress counts seconds of speech decoded
+        onProgress: (done, total) => hooks.onProgress('transcribe', 10 + Math.round((done / total) * 100 * share)),
+      });
+    });
 
-    let segments: SegmentResult[] = decodedText.segments.map((segment, id) => ({
+    let segments: SegmentResult[] = whisperSegments.map((segment, id) => ({
       id,
       start: round3(segment.start),
       end: round3(segment.end),
@@ -84,7 +128,7 @@ export class TranscriptionPipeline {
     if (options.alignWords) {
       hooks.onProgress('align', 78);
       const aligned = await timed('align', () =>
-        this.alignment.align(segments, decoded.pcm, choice.language, (done, total) => hooks.onProgress('align', 78 + Math.round((done / total) * 10)), hooks.signal),
+        this.alignment.align(segments, decoded.pcm, language, (done, total) => hooks.onProgress('align', 78 + Math.round((done / total) * 10)), hooks.signal),
       );
       segments = aligned.segments;
       alignment = aligned.status;
@@ -107,7 +151,7 @@ export class TranscriptionPipeline {
     hooks.onProgress('assemble', 99);
     return {
       job_id: jobId,
-      language: choice.language,
+      language,
       language_probability: round3(choice.probability),
       duration: round3(decoded.durationSeconds),
       model: model.spec.name,

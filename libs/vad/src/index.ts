@@ -1,0 +1,3 @@
+export * from './silero-vad-model';
+export * from './speech-timestamps';
+export * from './cut-and-merge';
