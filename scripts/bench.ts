@@ -51,7 +51,7 @@ async function timeService(base: string, audio: Buffer, fields: Record<string, s
 
 async function main(): Promise<void> {
   const runs = Number(process.env.BENCH_RUNS ?? 5);
-  const longRuns = Number(process.env.BENCH_LONG_RUNS ?? 2);
+  const longRuns = Number(process.env.BENCH_LONG_RUNS ?? 4);
   const work = mkdtempSync(join(os.tmpdir(), 'bench-'));
   const jfk = readFileSync(JFK_WAV);
   const fiveMinutes = encodeWav(repeatSpeech(readPcm16Wav(jfk), 300));
@@ -62,9 +62,11 @@ async function main(): Promise<void> {
   if (!existsSync(WHISPER_CLI)) throw new Error(`${WHISPER_CLI} missing: run npm run build:native`);
 
   // in-process figures first, while no service competes for the cores
-  const alignment = await benchAlignment();
-  const diarization = await benchDiarization(Number(process.env.BENCH_DIARIZE_SECONDS ?? 3600));
-  const decodeMemory = await benchDecodeMemory(Number(process.env.BENCH_DECODE_SECONDS ?? 3 * 3600));
+  // BENCH_SERVICE_ONLY=1 skips these (for re-measuring the service ratios quickly)
+  const offline = process.env.BENCH_SERVICE_ONLY !== '1';
+  const alignment = offline ? await benchAlignment() : undefined;
+  const diarization = offline ? await benchDiarization(Number(process.env.BENCH_DIARIZE_SECONDS ?? 3600)) : undefined;
+  const decodeMemory = offline ? await benchDecodeMemory(Number(process.env.BENCH_DECODE_SECONDS ?? 3 * 3600)) : undefined;
 
   await prepareRedis();
   const port = await freePort();
@@ -110,7 +112,7 @@ async function main(): Promise<void> {
     const vadSeconds = Number(process.env.BENCH_VAD_SECONDS ?? 1800);
     const longSpeech = encodeWav(repeatSpeech(readPcm16Wav(jfk), vadSeconds, 4));
     const vadRuns: { label: string; ms: number; peakMb: number; segments: number }[] = [];
-    for (const [label, fields] of [
+    for (const [label, fields] of vadSeconds === 0 ? [] : [
       ['no VAD (whole file)', { vad: 'false' }],
       ['VAD, batch_size 1', { vad: 'true', batch_size: '1' }],
       ['VAD, batch_size 2', { vad: 'true', batch_size: '2' }],
@@ -140,14 +142,14 @@ async function main(): Promise<void> {
     console.log(`| **cold ÷ warm** | **${(median(cold) / median(warm)).toFixed(3)}** |`);
     console.log(`| queue + HTTP overhead per job (end-to-end − worker stages) | ${median(overhead).toFixed(0)} ms |`);
     console.log(`| 5 min: × realtime (service) | ${(300_000 / median(longWarm)).toFixed(1)}× |`);
-    const noVad = vadRuns[0].ms;
-    const batchOne = vadRuns[1].ms;
+    const noVad = vadRuns[0]?.ms ?? 0;
+    const batchOne = vadRuns[1]?.ms ?? 0;
     for (const run of vadRuns) {
       console.log(`| ${vadSeconds / 60} min speech-like, ${run.label} | ${fmt(run.ms)} = ${(vadSeconds * 1000 / run.ms).toFixed(1)}× realtime, ${(noVad / run.ms).toFixed(2)}× vs no VAD, ${(batchOne / run.ms).toFixed(2)}× vs batch 1; worker peak RSS ${run.peakMb.toFixed(0)} MB; ${run.segments} segments |`);
     }
-    console.log(`| decoding ${(decodeMemory.seconds / 3600).toFixed(0)} h of MP3 (${decodeMemory.mp3Mb.toFixed(0)} MB) through ffmpeg pipes | ${(decodeMemory.decodeMs / 1000).toFixed(1)} s; RSS ${decodeMemory.rssBeforeMb.toFixed(0)} → peak ${decodeMemory.peakRssMb.toFixed(0)} MB for ${decodeMemory.pcmMb.toFixed(0)} MB of PCM (+ the MP3 bytes) |`);
-    for (const row of alignmentRows(alignment)) console.log(row);
-    for (const row of diarizationRows(diarization)) console.log(row);
+    if (decodeMemory) console.log(`| decoding ${(decodeMemory.seconds / 3600).toFixed(0)} h of MP3 (${decodeMemory.mp3Mb.toFixed(0)} MB) through ffmpeg pipes | ${(decodeMemory.decodeMs / 1000).toFixed(1)} s; RSS ${decodeMemory.rssBeforeMb.toFixed(0)} → peak ${decodeMemory.peakRssMb.toFixed(0)} MB for ${decodeMemory.pcmMb.toFixed(0)} MB of PCM (+ the MP3 bytes) |`);
+    if (alignment) for (const row of alignmentRows(alignment)) console.log(row);
+    if (diarization) for (const row of diarizationRows(diarization)) console.log(row);
   } finally {
     await Promise.all([api.stop(), worker.stop()]);
     rmSync(work, { recursive: true, force: true });
