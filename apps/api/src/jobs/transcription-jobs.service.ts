@@ -82,7 +82,7 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
   }
 
   async view(jobId: string): Promise<JobView> {
-    const job = (await withTimeout(this.queue.getJob(jobId), REDIS_TIMEOUT_MS, redisDown)) as Job | undefined;
+    let job = (await withTimeout(this.queue.getJob(jobId), REDIS_TIMEOUT_MS, redisDown)) as Job | undefined;
     if (!job) {
       if (await this.redis.exists(RedisKeys.cancelled(jobId))) {
         return { job_id: jobId, status: 'cancelled', progress: 0, stage: 'queued', error: { code: ErrorCode.JobCancelled, message: 'job was cancelled' } };
@@ -90,6 +90,8 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
       throw new ServiceError(ErrorCode.JobNotFound, `no job with id ${jobId} (unknown or expired)`);
     }
     const state = await job.getState();
+    // the job may have finished between the two reads: its snapshot then lacks the result or reason
+    if (state === 'completed' || state === 'failed') job = ((await this.queue.getJob(jobId)) as Job | undefined) ?? job;
     const progress = this.progressOf(job);
     if (state === 'completed') {
       return { job_id: jobId, status: 'completed', progress: 100, stage: 'done', result: job.returnvalue as TranscriptionResult };
