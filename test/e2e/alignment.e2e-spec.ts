@@ -5,7 +5,7 @@
  * MODEL_DIR/align/en. VAD is off: Silero is trained on speech, not on tones.
  */
 import { encodeWav } from '../support/wav';
-import { freePort, getJson, postTranscribe, prepareRedis, RunningProcess, startApi, startWorker, waitFor, waitForHealthy } from '../support/service-harness';
+import { getJson, postTranscribe, ServiceStack, startStack, waitFor } from '../support/service-harness';
 import { synthesizeToneSegments } from '../support/tone-speech';
 
 interface Word {
@@ -17,22 +17,15 @@ interface Word {
 }
 
 describe('word alignment end to end', () => {
-  let api: RunningProcess;
-  let worker: RunningProcess;
+  let stack: ServiceStack;
   let base: string;
 
   beforeAll(async () => {
-    await prepareRedis();
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    worker = startWorker({ WHISPER_MODEL: 'synthetic-tiny' });
-    api = startApi(port);
-    await waitForHealthy(base, 1);
+    stack = await startStack({ WHISPER_MODEL: 'synthetic-tiny' });
+    base = stack.base;
   });
 
-  afterAll(async () => {
-    await Promise.all([api?.stop(), worker?.stop()]);
-  });
+  afterAll(() => stack?.stop());
 
   it('places every word within a frame of the generated ground truth', async () => {
     const seconds = 20;

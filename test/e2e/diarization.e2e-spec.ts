@@ -4,7 +4,7 @@
  * `npm run fixtures` put in MODEL_DIR/diarize.
  */
 import { diarizationErrorRate, SpeakerTurn } from '@app/diarization';
-import { freePort, getJson, postTranscribe, prepareRedis, RunningProcess, startApi, startWorker, waitFor, waitForHealthy } from '../support/service-harness';
+import { getJson, postTranscribe, ServiceStack, startStack, waitFor } from '../support/service-harness';
 import { makeConversationScript, synthesizeConversation } from '../support/synthetic-conversation';
 import { encodeWav } from '../support/wav';
 
@@ -16,22 +16,15 @@ interface Word {
 }
 
 describe('speaker diarization end to end', () => {
-  let api: RunningProcess;
-  let worker: RunningProcess;
+  let stack: ServiceStack;
   let base: string;
 
   beforeAll(async () => {
-    await prepareRedis();
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    worker = startWorker({ WHISPER_MODEL: 'synthetic-micro' });
-    api = startApi(port);
-    await waitForHealthy(base, 1);
+    stack = await startStack({ WHISPER_MODEL: 'synthetic-micro' });
+    base = stack.base;
   });
 
-  afterAll(async () => {
-    await Promise.all([api?.stop(), worker?.stop()]);
-  });
+  afterAll(() => stack?.stop());
 
   function conversation(speakers: number, seconds: number, seed: number) {
     const script = makeConversationScript({ speakers, seconds, seed });

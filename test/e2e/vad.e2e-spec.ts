@@ -1,7 +1,7 @@
 /** Silero VAD cut & merge and batch_size through the real service (jfk speech, real VAD model). */
 import { readFileSync } from 'node:fs';
 import { JFK_WAV } from '../support/samples';
-import { freePort, getJson, postTranscribe, prepareRedis, RunningProcess, startApi, startWorker, waitFor, waitForHealthy } from '../support/service-harness';
+import { getJson, postTranscribe, ServiceStack, startStack, waitFor } from '../support/service-harness';
 import { encodeWav, readPcm16Wav, repeatSpeech } from '../support/wav';
 
 interface Segment {
@@ -10,23 +10,16 @@ interface Segment {
 }
 
 describe('VAD and batch_size end to end', () => {
-  let api: RunningProcess;
-  let worker: RunningProcess;
+  let stack: ServiceStack;
   let base: string;
   const jfk = readPcm16Wav(readFileSync(JFK_WAV));
 
   beforeAll(async () => {
-    await prepareRedis();
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    worker = startWorker({ WHISPER_MODEL: 'synthetic-micro' });
-    api = startApi(port, { MAX_UPLOAD_MB: '50' });
-    await waitForHealthy(base, 1);
+    stack = await startStack({ WHISPER_MODEL: 'synthetic-micro' }, { MAX_UPLOAD_MB: '50' });
+    base = stack.base;
   });
 
-  afterAll(async () => {
-    await Promise.all([api?.stop(), worker?.stop()]);
-  });
+  afterAll(() => stack?.stop());
 
   it('silence-only audio returns an empty transcript without running whisper', async () => {
     const started = Date.now();

@@ -131,3 +131,21 @@ export async function getJson(url: string, init?: RequestInit): Promise<{ status
   const response = await fetch(url, init);
   return { status: response.status, body: await response.json().catch(() => undefined) };
 }
+
+export interface ServiceStack {
+  api: RunningProcess;
+  worker: RunningProcess;
+  base: string;
+  stop(): Promise<void>;
+}
+
+/** A fresh test database, one worker and one API, ready (healthy) before it returns. */
+export async function startStack(workerEnv: Record<string, string>, apiEnv: Record<string, string> = {}): Promise<ServiceStack> {
+  await prepareRedis();
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const worker = startWorker(workerEnv);
+  const api = startApi(port, apiEnv);
+  await waitForHealthy(base, 1);
+  return { api, worker, base, stop: async () => void (await Promise.all([api.stop(), worker.stop()])) };
+}
