@@ -1,3 +1,4 @@
+import { mulberry32 } from '@app/testing';
 import { alignSegment, WAV2VEC2_FRAME_GEOMETRY, Wav2Vec2CtcModel } from '@app/alignment';
 import { synthesizeToneSpeech } from './tone-speech';
 
@@ -8,17 +9,6 @@ export interface BoundaryErrors {
   maxMs: number;
 }
 
-/** Deterministic PRNG (mulberry32) so runs are comparable. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random words over a–z, no letter doubled (a doubled tone has no blank between its letters). */
 function randomSentence(next: () => number, words: number): string[] {
@@ -40,7 +30,7 @@ function randomSentence(next: () => number, words: number): string[] {
  * designed wav2vec2 model and the forced aligner on it, and measures the boundary error.
  */
 export async function measureAlignmentAccuracy(model: Wav2Vec2CtcModel, options: { sentences: number; seed?: number }): Promise<BoundaryErrors> {
-  const next = random(options.seed ?? 7);
+  const next = mulberry32(options.seed ?? 7);
   const errors: number[] = [];
   for (let s = 0; s < options.sentences; s++) {
     const words = randomSentence(next, 3 + Math.floor(next() * 8));

@@ -3,6 +3,7 @@ import type { CtcVocabulary } from './alignment-types';
 import { alignSegment } from './ctc-forced-align';
 import { buildCtcVocabulary } from './ctc-vocabulary';
 import { WILDCARD_TOKEN, tokenizeTranscript } from './transcript-tokens';
+import { mulberry32 } from '@app/testing';
 
 export interface AlignmentBenchmarkOptions {
   audioSeconds: number;
@@ -36,17 +37,6 @@ const WORDS = (
   "water than call first who may down side been now find don't it's 2024 3.5 okay, well. right? yes!"
 ).split(' ');
 
-/** Small, fast, seedable PRNG (mulberry32) so runs are reproducible. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function benchmarkVocabulary(size: number): CtcVocabulary {
   if (!Number.isInteger(size) || size < 6) throw new RangeError(`vocabSize must be an integer >= 6, got ${size}`);

@@ -9,6 +9,7 @@ import { clusterEmbeddings } from './clustering';
 import { diarizationErrorRate } from './der';
 import type { ClusteringOptions, SpeakerTurn, WindowActivity } from './diarization-types';
 import { SEGMENTATION_3_FRAMES, stitchTurns, windowFirstFrame } from './stitching';
+import { mulberry32 } from '@app/testing';
 
 export interface ClusteringBenchmarkOptions {
   /** 10 s windows, one per second; default 3600 (one hour) */
@@ -38,16 +39,6 @@ export interface ClusteringBenchmarkResult {
 
 const FRAMES_PER_WINDOW = 589;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const { sqrt, log, cos, PI } = Math;
 
