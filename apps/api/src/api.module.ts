@@ -1,13 +1,12 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
-import { BullModule } from '@nestjs/bullmq';
 import { MulterModule } from '@nestjs/platform-express';
 import { QueueEvents } from 'bullmq';
 import Redis from 'ioredis';
 import { memoryStorage } from 'multer';
 import { SERVICE_CONFIG, ServiceConfig, ServiceConfigModule } from '@app/config';
 import { TRANSCRIBE_QUEUE } from '@app/contracts';
-import { createRedis, redisOptionsFromUrl } from '@app/storage';
+import { createRedis, redisOptionsFromUrl, TranscribeQueueModule } from '@app/storage';
 import { GcController } from './admin/gc.controller';
 import { GcService } from './admin/gc.service';
 import { API_REDIS, API_SUBSCRIBER, TRANSCRIBE_QUEUE_EVENTS } from './api.tokens';
@@ -23,11 +22,7 @@ import { WorkerRegistry } from './workers/worker-registry.service';
 @Module({
   imports: [
     ServiceConfigModule,
-    BullModule.forRootAsync({
-      inject: [SERVICE_CONFIG],
-      useFactory: (config: ServiceConfig) => ({ connection: redisOptionsFromUrl(config.redisUrl) }),
-    }),
-    BullModule.registerQueue({ name: TRANSCRIBE_QUEUE }),
+    TranscribeQueueModule,
     MulterModule.registerAsync({
       inject: [SERVICE_CONFIG],
       // uploads stay in memory: audio is never written to disk

@@ -1,9 +1,7 @@
 import { Module } from '@nestjs/common';
-import { BullModule } from '@nestjs/bullmq';
 import Redis from 'ioredis';
 import { SERVICE_CONFIG, ServiceConfig, ServiceConfigModule } from '@app/config';
-import { TRANSCRIBE_QUEUE } from '@app/contracts';
-import { createRedis, redisOptionsFromUrl } from '@app/storage';
+import { createRedis, TranscribeQueueModule } from '@app/storage';
 import { ControlChannelService } from './control/control-channel.service';
 import { HeartbeatService } from './control/heartbeat.service';
 import { WORKER_ID } from './control/worker-identity';
@@ -22,11 +20,7 @@ import { WORKER_REDIS } from './worker.tokens';
 @Module({
   imports: [
     ServiceConfigModule,
-    BullModule.forRootAsync({
-      inject: [SERVICE_CONFIG],
-      useFactory: (config: ServiceConfig) => ({ connection: redisOptionsFromUrl(config.redisUrl) }),
-    }),
-    BullModule.registerQueue({ name: TRANSCRIBE_QUEUE }),
+    TranscribeQueueModule,
   ],
   providers: [
     {

@@ -2,3 +2,4 @@ export * from './audio-store';
 export * from './redis-connection';
 export * from './local-redis';
 export * from './redis-errors';
+export * from './transcribe-queue.module';
