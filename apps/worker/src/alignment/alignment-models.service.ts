@@ -1,8 +1,8 @@
-import os from 'node:os';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
 import { ensureAlignmentModel, locateAlignmentModel, Wav2Vec2CtcModel } from '@app/alignment';
 import { LoadedModel, ModelCacheService } from '../models/model-cache.service';
+import { downloadOptions, inferenceThreads } from '../models/model-loading';
 
 export interface LoadedAlignmentModel extends LoadedModel {
   model: Wav2Vec2CtcModel;
@@ -23,16 +23,12 @@ export class AlignmentModelsService {
     const location = locateAlignmentModel(language, this.config.modelDir);
     const key = `align:${location.dir}:${this.config.device}`;
     return this.cache.getOrLoad(key, async () => {
-      await ensureAlignmentModel(location, {
-        authToken: this.config.hfAuthToken,
-        timeoutMs: this.config.modelDownloadTimeoutS * 1000,
-        log: (message) => this.logger.log(message),
-      });
+      await ensureAlignmentModel(location, downloadOptions(this.config, this.logger));
       const { name } = locateAlignmentModel(language, this.config.modelDir);
       const started = Date.now();
       const model = await Wav2Vec2CtcModel.load(location.dir, name, {
         useGpu: this.config.device === 'cuda',
-        threads: this.config.whisperThreads || Math.max(1, os.availableParallelism()),
+        threads: inferenceThreads(this.config),
       });
       this.logger.log(`loaded alignment model ${name} for ${language} in ${Date.now() - started} ms`);
       return { model, label: `align:${language}/${name}`, dispose: () => model.release() };

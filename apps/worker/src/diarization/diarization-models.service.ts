@@ -1,4 +1,3 @@
-import os from 'node:os';
 import { join } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
@@ -10,6 +9,7 @@ import {
   SpeakerEmbeddingModel,
 } from '@app/diarization';
 import { LoadedModel, ModelCacheService } from '../models/model-cache.service';
+import { downloadOptions, inferenceThreads } from '../models/model-loading';
 
 export interface LoadedDiarizationModels extends LoadedModel {
   segmentation: SegmentationModel;
@@ -32,13 +32,9 @@ export class DiarizationModelsService {
   acquire(): Promise<LoadedDiarizationModels> {
     const paths = locateDiarizationModels(this.config.modelDir);
     return this.cache.getOrLoad(`diarize:${paths.dir}:${this.config.device}`, async () => {
-      await ensureDiarizationModels(paths, {
-        authToken: this.config.hfAuthToken,
-        timeoutMs: this.config.modelDownloadTimeoutS * 1000,
-        log: (message) => this.logger.log(message),
-      });
+      await ensureDiarizationModels(paths, downloadOptions(this.config, this.logger));
       const useGpu = this.config.device === 'cuda';
-      const threads = this.config.whisperThreads || Math.max(1, os.availableParallelism());
+      const threads = inferenceThreads(this.config);
       const started = Date.now();
       const segmentation = await SegmentationModel.load(paths.segmentation, paths.segmentationName, {
         useGpu,

@@ -9,6 +9,7 @@ import {
   WhisperModelSpec,
 } from '@app/whisper';
 import { LoadedModel, ModelCacheService } from './model-cache.service';
+import { downloadOptions } from './model-loading';
 
 export interface LoadedWhisperModel extends LoadedModel {
   spec: WhisperModelSpec;
@@ -37,11 +38,7 @@ export class WhisperModelsService {
     // keyed by the file actually loaded and the device: the default model and its explicit name share one entry
     const key = `whisper:${spec.fileName}:${this.config.device}`;
     return this.cache.getOrLoad(key, async () => {
-      const path = await ensureWhisperModelFile(spec, {
-        authToken: this.config.hfAuthToken,
-        timeoutMs: this.config.modelDownloadTimeoutS * 1000,
-        log: (message) => this.logger.log(message),
-      });
+      const path = await ensureWhisperModelFile(spec, downloadOptions(this.config, this.logger));
       const started = Date.now();
       const handle = await loadWhisperModel(path, { useGpu: this.config.device === 'cuda' });
       this.logger.log(`loaded ${spec.fileName} on ${this.config.device} in ${Date.now() - started} ms`);

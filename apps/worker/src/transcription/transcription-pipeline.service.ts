@@ -1,4 +1,3 @@
-import os from 'node:os';
 import { Inject, Injectable } from '@nestjs/common';
 import { decodeAudio, SAMPLE_RATE } from '@app/audio';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
@@ -10,6 +9,7 @@ import { WhisperModelsService } from '../models/whisper-models.service';
 import { SpeechDetectionService } from '../vad/speech-detection.service';
 import { planParallelism, SpeechChunk, transcribeChunks } from './chunked-transcription';
 import { LanguagePlan, pickLanguage, planLanguage } from './language-choice';
+import { inferenceThreads } from '../models/model-loading';
 
 export interface PipelineHooks {
   /** stage changes and 0..100 progress within the job */
@@ -72,7 +72,7 @@ export class TranscriptionPipeline {
         signal: hooks.signal,
       }),
     );
-    const threads = this.config.whisperThreads || Math.max(1, os.availableParallelism());
+    const threads = inferenceThreads(this.config);
 
     // VAD cut & merge: only speech reaches whisper, in ≤ 30 s chunks that can be decoded in parallel
     let chunks: SpeechChunk[] | undefined;
