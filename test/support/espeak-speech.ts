@@ -1,12 +1,16 @@
 import { spawnSync } from 'node:child_process';
 
 const OUTPUT_RATE = 16_000;
-/** |x| above this (≈ −54 dBFS) counts as speech in espeak's output, which is digitally silent elsewhere. */
-const SPEECH_AMPLITUDE = 0.002;
+/**
+ * The speech is the 10 ms frames within this many dB of the loudest one. Not an absolute level:
+ * some voices (en-us+f3) end in a −63 dBFS breath tail, 50 dB under the vowels, that an amplitude
+ * threshold counts or not by a hair.
+ */
+const EXTENT_BELOW_PEAK_DB = 40;
 /** Windowed-sinc half-width in input samples: plenty for a test signal, cheap with a phase table. */
 const HALF_TAPS = 24;
 // jest's sandbox makes global lookups slow in hot loops
-const { sin, cos, floor, abs, round, PI } = Math;
+const { sin, cos, floor, round, PI } = Math;
 
 export interface EspeakOptions {
   /** espeak-ng voice (default en-us) */
@@ -23,7 +27,7 @@ export interface EspeakOptions {
 export interface EspeakSpeech {
   /** 16 kHz mono */
   pcm: Float32Array;
-  /** where the speech really is in `pcm`, in seconds: first sample / one past the last sample above the threshold */
+  /** where the speech really is in `pcm`, in seconds: start of the first / end of the last 10 ms frame within 40 dB of the loudest */
   speechStart: number;
   speechEnd: number;
 }
@@ -40,14 +44,7 @@ export function espeakSpeech(text: string, options: EspeakOptions = {}): EspeakS
   if (run.status !== 0) throw new Error(`espeak-ng exited with ${run.status}: ${run.stderr.toString().trim()}`);
   const { samples, sampleRate } = parseStreamedWav(run.stdout);
 
-  let first = -1;
-  let last = -1;
-  for (let i = 0; i < samples.length; i++) {
-    if (abs(samples[i]) > SPEECH_AMPLITUDE) {
-      if (first < 0) first = i;
-      last = i;
-    }
-  }
+  const { first, last } = speechExtent(samples, sampleRate);
   if (first < 0) throw new Error(`espeak-ng produced no audible speech for ${JSON.stringify(text)}`);
 
   const speech = resample(samples, sampleRate, OUTPUT_RATE);
@@ -58,8 +55,25 @@ export function espeakSpeech(text: string, options: EspeakOptions = {}): EspeakS
   return {
     pcm,
     speechStart: lead / OUTPUT_RATE + first / sampleRate,
-    speechEnd: lead / OUTPUT_RATE + (last + 1) / sampleRate,
+    speechEnd: lead / OUTPUT_RATE + last / sampleRate,
   };
+}
+
+/** First sample and one past the last sample of the frames within EXTENT_BELOW_PEAK_DB of the loudest; −1 for silence. */
+function speechExtent(samples: Float32Array, sampleRate: number): { first: number; last: number } {
+  const frame = round(sampleRate / 100);
+  const powers: number[] = [];
+  for (let at = 0; at < samples.length; at += frame) {
+    let energy = 0;
+    const end = Math.min(samples.length, at + frame);
+    for (let i = at; i < end; i++) energy += samples[i] * samples[i];
+    powers.push(energy / (end - at));
+  }
+  const floor = powers.reduce((a, b) => Math.max(a, b), 0) * 10 ** (-EXTENT_BELOW_PEAK_DB / 10);
+  const loud = powers.map((power) => power > 0 && power >= floor);
+  const firstFrame = loud.indexOf(true);
+  if (firstFrame < 0) return { first: -1, last: -1 };
+  return { first: firstFrame * frame, last: Math.min(samples.length, (loud.lastIndexOf(true) + 1) * frame) };
 }
 
 /**

@@ -103,6 +103,15 @@ describe('speechSegments (Silero get_speech_timestamps)', () => {
     });
   });
 
+  it('with the audio, tightens edges to its energy before padding (Silero ran 10 frames past the tone)', () => {
+    // a 1 kHz tone over frames 10-29 in digital silence; Silero-like probabilities stay high to frame 40
+    const audio = new Float32Array(50 * FRAME);
+    for (let i = 10 * FRAME; i < 30 * FRAME; i++) audio[i] = 0.3 * Math.sin((2 * Math.PI * 1000 * i) / 16_000);
+    const p = probs([0, 10], [0.9, 30], [0, 10]);
+    expect(spans(p, { totalSamples: audio.length })).toEqual([[10 * FRAME - PAD, 40 * FRAME + PAD]]);
+    expect(spans(p, { audio })).toEqual([[10 * FRAME - PAD, 30 * FRAME + PAD]]);
+  });
+
   it('finds nothing in silence or in no frames at all', () => {
     expect(spans(probs([0, 100]))).toEqual([]);
     expect(spans(new Float32Array(0))).toEqual([]);

@@ -1,3 +1,4 @@
+import { EnergyEdgeOptions, tightenToEnergy } from './energy-edges';
 import { VAD_FRAME_SAMPLES, VAD_SAMPLE_RATE } from './silero-vad-model';
 
 /** A stretch of speech: samples [startSample, endSample) of the original audio, and the same in seconds. */
@@ -27,8 +28,16 @@ export interface SpeechTimestampOptions {
   minSilenceAtMaxSpeechMs?: number;
   /** which candidate silence a too-long segment is split at; default 'longest' (Silero's default) */
   maxSpeechSplit?: 'longest' | 'last';
-  /** length of the audio the probabilities came from; default probs.length × frameSamples */
+  /** length of the audio the probabilities came from; default audio.length, else probs.length × frameSamples */
   totalSamples?: number;
+  /**
+   * the audio the probabilities came from: when given, each segment's edges are tightened to where
+   * the signal stands out from its background before padding (energy-edges.ts); without it, the
+   * result is Silero's own
+   */
+  audio?: Float32Array;
+  /** how that tightening judges energy */
+  energyEdges?: Omit<EnergyEdgeOptions, 'sampleRate'>;
   sampleRate?: number;
   frameSamples?: number;
 }
@@ -49,6 +58,7 @@ export interface SpeechTimestampOptions {
  *   started and the next begins where it ended. With no such silence it is cut hard at the
  *   current frame. Pieces made this way skip the minSpeech check, as in Silero.
  * - Speech still open at the end runs to totalSamples (if longer than minSpeech).
+ * - With `audio`: edges move inward to the signal's energy (tightenToEnergy), then:
  * - Padding: `pad` on both sides, except that neighbours closer than 2·pad split the gap between
  *   them; clamped to [0, totalSamples].
  */
@@ -57,7 +67,7 @@ export function speechSegments(probs: ArrayLike<number>, options: SpeechTimestam
   const frame = options.frameSamples ?? VAD_FRAME_SAMPLES;
   const threshold = options.threshold ?? 0.5;
   const negThreshold = options.negThreshold ?? Math.max(threshold - 0.15, 0.01);
-  const totalSamples = options.totalSamples ?? probs.length * frame;
+  const totalSamples = options.totalSamples ?? options.audio?.length ?? probs.length * frame;
   if (totalSamples > probs.length * frame || totalSamples <= (probs.length - 1) * frame) {
     throw new Error(`totalSamples ${totalSamples} does not match ${probs.length} frames of ${frame}`);
   }
@@ -69,7 +79,7 @@ export function speechSegments(probs: ArrayLike<number>, options: SpeechTimestam
   const maxSpeech = sampleRate * (options.maxSpeechSeconds ?? Infinity) - frame - 2 * pad;
   const useLongest = (options.maxSpeechSplit ?? 'longest') === 'longest';
 
-  const spans: Array<{ start: number; end: number }> = [];
+  let spans: Array<{ start: number; end: number }> = [];
   let triggered = false;
   let start = 0;
   let silenceStart = -1; // Silero's temp_end; -1: not in a silence
@@ -114,6 +124,7 @@ export function speechSegments(probs: ArrayLike<number>, options: SpeechTimestam
   }
   if (triggered && totalSamples - start > minSpeech) spans.push({ start, end: totalSamples });
 
+  if (options.audio) spans = tightenToEnergy(spans, options.audio, { ...options.energyEdges, sampleRate });
   padSpans(spans, pad, totalSamples);
   return spans.map((s) => toSegment(s.start, s.end, sampleRate));
 }

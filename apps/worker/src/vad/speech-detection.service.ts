@@ -22,7 +22,8 @@ export class SpeechDetectionService {
       return { model: vad, label: 'vad/silero', dispose: () => vad.release() };
     });
     const probabilities = await model.probabilities(pcm, onProgress);
-    const segments = speechSegments(probabilities);
+    // with the audio, segment edges are tightened to its energy (Silero's ends run late)
+    const segments = speechSegments(probabilities, { audio: pcm });
     return cutAndMerge(segments, probabilities, { chunkSeconds: 30 }).map((chunk) => ({ start: chunk.start, end: chunk.end }));
   }
 }
