@@ -3,7 +3,7 @@
  * raw whisper-cli built from the same whisper.cpp source, on the same audio and model. Prints ratios
  * measured in one run (machines are noisy; ratios from one run are comparable, absolute times less so).
  */
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -28,17 +28,24 @@ interface CliTiming {
   loadMs: number;
 }
 
-/** whisper-cli with the service's decoding settings: same threads, language, beam size. */
-function timeWhisperCli(file: string): CliTiming {
+/**
+ * whisper-cli with the service's decoding settings: same threads, language, beam size, and
+ * timestamps decoded (no `-nt`: that flag sets whisper's no_timestamps, which skips the timestamp
+ * tokens, so the CLI would do less work than the service).
+ * Asynchronous on purpose: a blocked event loop can't expire fetch's idle keep-alive sockets, and
+ * the next upload then goes out on one the API has already closed (EPIPE).
+ */
+function timeWhisperCli(file: string): Promise<CliTiming> {
   const started = performance.now();
-  const run = spawnSync(WHISPER_CLI, ['-m', join(MODEL_DIR, `ggml-${MODEL}.bin`), '-f', file, '-t', THREADS, '-l', 'en', '-bs', '5', '-nt'], {
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
+  const args = ['-m', join(MODEL_DIR, `ggml-${MODEL}.bin`), '-f', file, '-t', THREADS, '-l', 'en', '-bs', '5'];
+  return new Promise((resolve, reject) => {
+    execFile(WHISPER_CLI, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (error, _stdout, stderr) => {
+      const wallMs = performance.now() - started;
+      if (error) return reject(new Error(`whisper-cli failed: ${error.message} ${stderr}`));
+      const load = /load time =\s*([\d.]+) ms/.exec(stderr);
+      resolve({ wallMs, loadMs: load ? Number(load[1]) : 0 });
+    });
   });
-  const wallMs = performance.now() - started;
-  if (run.status !== 0) throw new Error(`whisper-cli failed: ${run.stderr}`);
-  const load = /load time =\s*([\d.]+) ms/.exec(run.stderr);
-  return { wallMs, loadMs: load ? Number(load[1]) : 0 };
 }
 
 async function timeService(base: string, audio: Buffer, fields: Record<string, string> = { vad: 'false' }): Promise<{ ms: number; body: any }> {
@@ -90,7 +97,7 @@ async function main(): Promise<void> {
     await timeService(base, jfk);
     for (let i = 0; i < runs; i++) {
       // interleaved, so drift on a noisy machine hits both sides alike
-      const timing = timeWhisperCli(JFK_WAV);
+      const timing = await timeWhisperCli(JFK_WAV);
       cli.push(timing.wallMs);
       cliNoLoad.push(timing.wallMs - timing.loadMs);
       const { ms, body } = await timeService(base, jfk);
@@ -102,7 +109,7 @@ async function main(): Promise<void> {
     const longCliNoLoad: number[] = [];
     const longWarm: number[] = [];
     for (let i = 0; i < longRuns; i++) {
-      const timing = timeWhisperCli(fiveMinutesFile);
+      const timing = await timeWhisperCli(fiveMinutesFile);
       longCli.push(timing.wallMs);
       longCliNoLoad.push(timing.wallMs - timing.loadMs);
       longWarm.push((await timeService(base, fiveMinutes)).ms);
