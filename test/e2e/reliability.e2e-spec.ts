@@ -1,8 +1,10 @@
 /**
- * Several workers on one Redis: both answer /gc, and a worker killed with SIGKILL mid-job does not
- * lose the job — BullMQ's stalled-job check hands it to the other worker within a minute.
+ * Several workers on one Redis: both answer /gc (and one of another deployment, on another database
+ * of the same server, does not), and a worker killed with SIGKILL mid-job does not lose the job —
+ * BullMQ's stalled-job check hands it to the other worker within a minute.
  */
 import { readFileSync } from 'node:fs';
+import Redis from 'ioredis';
 import { JFK_WAV } from '../support/samples';
 import {
   freePort,
@@ -11,16 +13,26 @@ import {
   prepareRedis,
   RunningProcess,
   startApi,
+  TEST_REDIS_URL,
   startWorker,
   waitFor,
   waitForHealthy,
 } from '../support/service-harness';
 import { encodeWav, readPcm16Wav, repeatSpeech } from '../support/wav';
 
+/** Another deployment on the same Redis server: the database after the tests' own. */
+const OTHER_DEPLOYMENT_URL = (() => {
+  const url = new URL(TEST_REDIS_URL);
+  url.pathname = `/${Number(url.pathname.slice(1) || 0) + 1}`;
+  return url.toString();
+})();
+
 describe('two workers on one Redis', () => {
   let api: RunningProcess;
   let impatientApi: RunningProcess;
   let workers: RunningProcess[];
+  let otherDeployment: Redis;
+  let otherWorker: RunningProcess;
   let base: string;
   let impatientBase: string;
   const jfkWav = readFileSync(JFK_WAV);
@@ -28,6 +40,9 @@ describe('two workers on one Redis', () => {
 
   beforeAll(async () => {
     await prepareRedis();
+    otherDeployment = new Redis(OTHER_DEPLOYMENT_URL);
+    await otherDeployment.flushdb();
+    otherWorker = startWorker({ WHISPER_MODEL: 'synthetic-micro', REDIS_URL: OTHER_DEPLOYMENT_URL }, 'other-deployment-worker');
     const [port, impatientPort] = [await freePort(), await freePort()];
     base = `http://127.0.0.1:${port}`;
     impatientBase = `http://127.0.0.1:${impatientPort}`;
@@ -38,10 +53,22 @@ describe('two workers on one Redis', () => {
   });
 
   afterAll(async () => {
-    await Promise.all([api, impatientApi, ...workers].map((p) => p?.stop()));
+    await Promise.all([api, impatientApi, otherWorker, ...workers].map((p) => p?.stop()));
+    await otherDeployment?.flushdb();
+    await otherDeployment?.quit();
   });
 
-  it('both workers answer /gc', async () => {
+  /** The other deployment's worker's heartbeat (it lists the models it has loaded). */
+  const otherHeartbeat = async (): Promise<{ models: string[] } | undefined> => {
+    const [key] = await otherDeployment.keys('tx:worker:*');
+    return key ? JSON.parse((await otherDeployment.get(key)) ?? 'null') : undefined;
+  };
+
+  it('both workers answer /gc; a worker of another deployment on another database keeps its models', async () => {
+    const before = await waitFor('the other deployment to have its model loaded', async () => {
+      const beat = await otherHeartbeat();
+      return beat && beat.models.length > 0 ? beat : undefined;
+    });
     const { status, body } = await getJson(`${base}/gc`, { method: 'POST' });
     expect(status).toBe(200);
     expect(body.workers).toHaveLength(2);
@@ -49,6 +76,10 @@ describe('two workers on one Redis', () => {
       expect(reply.models_unloaded).toBe(1);
       expect(reply.rss_mb_after).toBeLessThan(reply.rss_mb_before);
     }
+    // a worker that unloads beats at once, so a second is ample to see it
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect((await otherHeartbeat())?.models).toEqual(before.models);
+    expect(otherWorker.output()).not.toMatch(/gc: unloaded/);
   });
 
   it('a sync wait longer than SYNC_TIMEOUT_S answers 202 with the job id, and the job still finishes', async () => {

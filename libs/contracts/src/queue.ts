@@ -19,13 +19,17 @@ export const RedisKeys = {
   workerHeartbeatPattern: 'tx:worker:*',
 } as const;
 
+/**
+ * Pub/sub channels. Redis pub/sub ignores the database, so each name carries the database index:
+ * deployments sharing a Redis server on different databases never hear each other's broadcasts.
+ */
 export const RedisChannels = {
   /** API → all workers: drop model caches (payload GcRequest). */
-  gcRequest: 'tx:gc:request',
+  gcRequest: (db: number) => `tx:${db}:gc:request`,
   /** worker → API: one GcReply per worker, on a channel scoped to the request. */
-  gcReply: (requestId: string) => `tx:gc:reply:${requestId}`,
+  gcReply: (db: number, requestId: string) => `tx:${db}:gc:reply:${requestId}`,
   /** API → all workers: abort this job if you run it (payload: job id). */
-  cancel: 'tx:cancel',
+  cancel: (db: number) => `tx:${db}:cancel`,
 } as const;
 
 /** Default worker tuning: a killed worker's job is picked up by another within a minute. */

@@ -19,6 +19,11 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
   };
 }
 
+/** The database index a connection uses (0 unless the URL names one): pub/sub channels are scoped by it. */
+export function redisDatabase(redis: Redis): number {
+  return redis.options.db ?? 0;
+}
+
 export function createRedis(url: string, name: string): Redis {
   return new Redis({ ...redisOptionsFromUrl(url), connectionName: name });
 }

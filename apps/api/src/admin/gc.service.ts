@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { GcReply, GcRequest, RedisChannels } from '@app/contracts';
+import { redisDatabase } from '@app/storage';
 import { API_REDIS, API_SUBSCRIBER } from '../api.tokens';
 import { WorkerRegistry } from '../workers/worker-registry.service';
 
@@ -21,8 +22,10 @@ export class GcService implements OnApplicationBootstrap, OnApplicationShutdown 
   ) {}
 
   onApplicationBootstrap(): void {
+    const replyPrefix = RedisChannels.gcReply(redisDatabase(this.subscriber), '');
     this.subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => {
-      const requestId = channel.slice(RedisChannels.gcReply('').length);
+      if (!channel.startsWith(replyPrefix)) return;
+      const requestId = channel.slice(replyPrefix.length);
       try {
         this.pending.get(requestId)?.(JSON.parse(message) as GcReply);
       } catch {
@@ -30,7 +33,7 @@ export class GcService implements OnApplicationBootstrap, OnApplicationShutdown 
       }
     });
     // not awaited: with Redis down the API must still start (ioredis subscribes once it connects)
-    this.subscriber.psubscribe(RedisChannels.gcReply('*')).catch(() => undefined);
+    this.subscriber.psubscribe(`${replyPrefix}*`).catch(() => undefined);
   }
 
   async broadcast(): Promise<GcWorkerResult[]> {
@@ -41,7 +44,7 @@ export class GcService implements OnApplicationBootstrap, OnApplicationShutdown 
       const timer = setTimeout(resolve, GC_TIMEOUT_MS);
       const known = new Set(expected.map((worker) => worker.worker_id));
       this.pending.set(requestId, (reply) => {
-        // pub/sub spans every Redis database: only workers of this deployment (its heartbeats) count
+        // only workers with a live heartbeat count (a reply from one that just started is ignored)
         if (!known.has(reply.worker_id)) return;
         replies.set(reply.worker_id, reply);
         if (expected.every((worker) => replies.has(worker.worker_id))) {
@@ -55,7 +58,7 @@ export class GcService implements OnApplicationBootstrap, OnApplicationShutdown 
       }
     });
     const request: GcRequest = { request_id: requestId };
-    await this.redis.publish(RedisChannels.gcRequest, JSON.stringify(request));
+    await this.redis.publish(RedisChannels.gcRequest(redisDatabase(this.redis)), JSON.stringify(request));
     await done;
     this.pending.delete(requestId);
     const missing = expected

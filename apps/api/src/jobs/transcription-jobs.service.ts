@@ -18,7 +18,7 @@ import {
   TranscribeOptions,
   TranscriptionResult,
 } from '@app/contracts';
-import { AudioStore } from '@app/storage';
+import { AudioStore, redisDatabase } from '@app/storage';
 import { API_REDIS, TRANSCRIBE_QUEUE_EVENTS } from '../api.tokens';
 import { withTimeout } from '../common/with-timeout';
 
@@ -121,7 +121,7 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
         // taken by a worker meanwhile: the mark and the broadcast below stop it
       }
     }
-    await this.redis.publish(RedisChannels.cancel, jobId);
+    await this.redis.publish(RedisChannels.cancel(redisDatabase(this.redis)), jobId);
     await this.audio.delete(jobId);
     this.logger.log(`job ${jobId} cancelled (was ${state})`);
     return { job_id: jobId, status: 'cancelled', progress: this.progressOf(job).percent, stage: this.progressOf(job).stage };

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import Redis from 'ioredis';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
 import { GcReply, GcRequest, RedisChannels } from '@app/contracts';
-import { createRedis } from '@app/storage';
+import { createRedis, redisDatabase } from '@app/storage';
 import { ModelCacheService } from '../models/model-cache.service';
 import { ActiveJobsRegistry } from '../transcription/active-jobs.registry';
 import { WORKER_REDIS } from '../worker.tokens';
@@ -26,11 +26,14 @@ export class ControlChannelService implements OnApplicationBootstrap, OnApplicat
 
   async onApplicationBootstrap(): Promise<void> {
     this.subscriber = createRedis(this.config.redisUrl, `worker-control-${WORKER_ID}`);
+    const db = redisDatabase(this.subscriber);
+    const gcRequest = RedisChannels.gcRequest(db);
+    const cancel = RedisChannels.cancel(db);
     this.subscriber.on('message', (channel: string, message: string) => {
-      if (channel === RedisChannels.gcRequest) void this.collectGarbage(message);
-      if (channel === RedisChannels.cancel && this.activeJobs.abort(message)) this.logger.log(`job ${message} cancelled`);
+      if (channel === gcRequest) void this.collectGarbage(message);
+      if (channel === cancel && this.activeJobs.abort(message)) this.logger.log(`job ${message} cancelled`);
     });
-    await this.subscriber.subscribe(RedisChannels.gcRequest, RedisChannels.cancel);
+    await this.subscriber.subscribe(gcRequest, cancel);
   }
 
   private async collectGarbage(message: string): Promise<void> {
@@ -48,7 +51,7 @@ export class ControlChannelService implements OnApplicationBootstrap, OnApplicat
     (globalThis as { gc?: () => void }).gc?.();
     const reply: GcReply = { worker_id: WORKER_ID, models_unloaded: unloaded, rss_mb_before: before, rss_mb_after: rssMb() };
     this.logger.log(`gc: unloaded ${unloaded} model(s), RSS ${reply.rss_mb_before} → ${reply.rss_mb_after} MB`);
-    await this.redis.publish(RedisChannels.gcReply(request.request_id), JSON.stringify(reply));
+    await this.redis.publish(RedisChannels.gcReply(redisDatabase(this.redis), request.request_id), JSON.stringify(reply));
     await this.heartbeat.beat();
   }
 
