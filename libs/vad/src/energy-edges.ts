@@ -46,13 +46,12 @@ export function tightenToEnergy(spans: readonly SampleSpan[], pcm: Float32Array,
   const reach = Math.ceil(((options.backgroundMs ?? 1000) * sampleRate) / 1000 / frame);
   const minKept = ((options.minKeptMs ?? 100) * sampleRate) / 1000;
   const levels = frameLevels(pcm, frame);
-  const gateOf = (background: Float32Array, peak: number): number =>
-    edgeGate(background, peak, {
-      minMargin: options.minMarginDb ?? 6,
-      maxMargin: options.maxMarginDb ?? 15,
-      belowPeak: options.belowPeakDb ?? 45,
-      silence: options.silenceDbfs ?? -70,
-    });
+  const gate: GateParameters = {
+    minMargin: options.minMarginDb ?? 6,
+    maxMargin: options.maxMarginDb ?? 15,
+    belowPeak: options.belowPeakDb ?? 45,
+    silence: options.silenceDbfs ?? -70,
+  };
 
   return spans.map((span, i) => {
     // frames overlapping the span
@@ -65,8 +64,8 @@ export function tightenToEnergy(spans: readonly SampleSpan[], pcm: Float32Array,
     const before = levels.subarray(Math.max(previousEnd, first - reach), first);
     const after = levels.subarray(last + 1, Math.min(nextStart, last + 1 + reach));
 
-    const startGate = gateOf(before, peak);
-    const endGate = gateOf(after, peak);
+    const startGate = edgeGate(before, peak, gate);
+    const endGate = edgeGate(after, peak, gate);
     let from = first;
     while (from <= last && levels[from] < startGate) from++;
     let to = last;
@@ -77,7 +76,7 @@ export function tightenToEnergy(spans: readonly SampleSpan[], pcm: Float32Array,
   });
 }
 
-interface GateParameters {
+export interface GateParameters {
   minMargin: number;
   maxMargin: number;
   belowPeak: number;
