@@ -44,7 +44,7 @@ export function espeakSpeech(text: string, options: EspeakOptions = {}): EspeakS
   if (run.status !== 0) throw new Error(`espeak-ng exited with ${run.status}: ${run.stderr.toString().trim()}`);
   const { samples, sampleRate } = parseStreamedWav(run.stdout);
 
-  const { first, last } = speechExtent(samples, sampleRate);
+  const { first, end } = speechExtent(samples, sampleRate);
   if (first < 0) throw new Error(`espeak-ng produced no audible speech for ${JSON.stringify(text)}`);
 
   const speech = resample(samples, sampleRate, OUTPUT_RATE);
@@ -55,12 +55,12 @@ export function espeakSpeech(text: string, options: EspeakOptions = {}): EspeakS
   return {
     pcm,
     speechStart: lead / OUTPUT_RATE + first / sampleRate,
-    speechEnd: lead / OUTPUT_RATE + last / sampleRate,
+    speechEnd: lead / OUTPUT_RATE + end / sampleRate,
   };
 }
 
 /** First sample and one past the last sample of the frames within EXTENT_BELOW_PEAK_DB of the loudest; −1 for silence. */
-function speechExtent(samples: Float32Array, sampleRate: number): { first: number; last: number } {
+function speechExtent(samples: Float32Array, sampleRate: number): { first: number; end: number } {
   const frame = round(sampleRate / 100);
   const powers: number[] = [];
   for (let at = 0; at < samples.length; at += frame) {
@@ -72,8 +72,8 @@ function speechExtent(samples: Float32Array, sampleRate: number): { first: numbe
   const floor = powers.reduce((a, b) => Math.max(a, b), 0) * 10 ** (-EXTENT_BELOW_PEAK_DB / 10);
   const loud = powers.map((power) => power > 0 && power >= floor);
   const firstFrame = loud.indexOf(true);
-  if (firstFrame < 0) return { first: -1, last: -1 };
-  return { first: firstFrame * frame, last: Math.min(samples.length, (loud.lastIndexOf(true) + 1) * frame) };
+  if (firstFrame < 0) return { first: -1, end: -1 };
+  return { first: firstFrame * frame, end: Math.min(samples.length, (loud.lastIndexOf(true) + 1) * frame) };
 }
 
 /**
