@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import Redis from 'ioredis';
+import { RedisKeys } from '@app/contracts';
 import { JFK_WAV } from '../support/samples';
 import {
   freePort,
@@ -60,7 +61,7 @@ describe('two workers on one Redis', () => {
 
   /** The other deployment's worker's heartbeat (it lists the models it has loaded). */
   const otherHeartbeat = async (): Promise<{ models: string[] } | undefined> => {
-    const [key] = await otherDeployment.keys('tx:worker:*');
+    const [key] = await otherDeployment.keys(RedisKeys.workerHeartbeatPattern);
     return key ? JSON.parse((await otherDeployment.get(key)) ?? 'null') : undefined;
   };
 

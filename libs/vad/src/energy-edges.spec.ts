@@ -1,9 +1,8 @@
 import fc from 'fast-check';
-import { edgeGate, frameLevels, SampleSpan, tightenToEnergy } from './energy-edges';
+import { EDGE_GATE, edgeGate, frameLevels, SampleSpan, tightenToEnergy } from './energy-edges';
 
 const RATE = 16_000;
 const FRAME = 160; // 10 ms
-const GATE = { minMargin: 6, maxMargin: 15, belowPeak: 45, silence: -70 };
 
 /**
  * Test signals built from 10 ms frames of a 1 kHz sine (exactly 10 periods per frame), so every
@@ -39,7 +38,7 @@ describe('frameLevels', () => {
 });
 
 describe('edgeGate', () => {
-  const of = (levels: number[], peak = -10): number => edgeGate(Float32Array.from(levels), peak, GATE);
+  const of = (levels: number[], peak = -10): number => edgeGate(Float32Array.from(levels), peak, EDGE_GATE);
 
   it('a steady background: its level + 6 dB', () => {
     expect(of(repeat(-50, 20))).toBeCloseTo(-44, 5);

@@ -4,24 +4,25 @@ export interface SampleSpan {
   end: number;
 }
 
-export interface EnergyEdgeOptions {
-  sampleRate?: number;
-  /** energy frames, ms; default 10 */
-  frameMs?: number;
-  /** how far beside an edge its background is measured (never past the neighbouring span); default 1000 */
-  backgroundMs?: number;
-  /** a frame must stand this far above its background's median, at least; default 6 dB */
-  minMarginDb?: number;
-  /** ...and never needs more than this; default 15 dB */
-  maxMarginDb?: number;
-  /** frames this far below the span's loudest frame are never speech; default 45 dB */
-  belowPeakDb?: number;
-  /** frames quieter than this are digital silence, not background (padding must not hide a real one); default −70 dBFS */
-  silenceDbfs?: number;
-  /** a span of which less than this stands out keeps its original edges; default 100 */
-  minKeptMs?: number;
+export interface GateParameters {
+  /** a frame must stand at least this far above its background's median, dB */
+  minMargin: number;
+  /** ...and never needs more than this, dB */
+  maxMargin: number;
+  /** frames this far below the span's loudest frame are never speech, dB */
+  belowPeak: number;
+  /** frames quieter than this (dBFS) are digital silence, not background: padding must not hide a real one */
+  silence: number;
 }
 
+/** The gate the worker uses (the figures in the README were measured with it). */
+export const EDGE_GATE: GateParameters = { minMargin: 6, maxMargin: 15, belowPeak: 45, silence: -70 };
+/** energy frames */
+const FRAME_MS = 10;
+/** how far beside an edge its background is measured (never past the neighbouring span) */
+const BACKGROUND_MS = 1000;
+/** a span of which less than this stands out keeps its original edges */
+const MIN_KEPT_MS = 100;
 /** Fewer background frames than this (100 ms) can't say what the background is. */
 const MIN_BACKGROUND_FRAMES = 10;
 
@@ -31,27 +32,20 @@ const MIN_BACKGROUND_FRAMES = 10;
  * breath, its own hangover), so its ends run late; its starts are within a frame or so.
  *
  * For each edge, the background is the frames between it and the neighbouring span (at most
- * `backgroundMs`), ignoring digital silence. A frame counts as speech when its energy reaches
+ * BACKGROUND_MS), ignoring digital silence. A frame counts as speech when its energy reaches
  *   max(peak − belowPeak, median + clamp(minMargin + (p90 − median), minMargin, maxMargin))
  * — the margin grows with how much the background itself fluctuates, so a steady noise floor keeps
  * weak final consonants (a few dB above it) while a fluctuating one (crowd, applause) needs more.
  * With no measurable background (digital silence), only the `belowPeak` rule applies.
  * The new end is the end of the last such frame, the new start the start of the first; edges only
- * move inward, and a span of which less than `minKeptMs` stands out is left as Silero made it
+ * move inward, and a span of which less than MIN_KEPT_MS stands out is left as Silero made it
  * (speech in loud noise that doesn't stand out by energy is still speech).
  */
-export function tightenToEnergy(spans: readonly SampleSpan[], pcm: Float32Array, options: EnergyEdgeOptions = {}): SampleSpan[] {
-  const sampleRate = options.sampleRate ?? 16_000;
-  const frame = Math.round(((options.frameMs ?? 10) * sampleRate) / 1000);
-  const reach = Math.ceil(((options.backgroundMs ?? 1000) * sampleRate) / 1000 / frame);
-  const minKept = ((options.minKeptMs ?? 100) * sampleRate) / 1000;
+export function tightenToEnergy(spans: readonly SampleSpan[], pcm: Float32Array, sampleRate = 16_000): SampleSpan[] {
+  const frame = Math.round((FRAME_MS * sampleRate) / 1000);
+  const reach = Math.ceil((BACKGROUND_MS * sampleRate) / 1000 / frame);
+  const minKept = (MIN_KEPT_MS * sampleRate) / 1000;
   const levels = frameLevels(pcm, frame);
-  const gate: GateParameters = {
-    minMargin: options.minMarginDb ?? 6,
-    maxMargin: options.maxMarginDb ?? 15,
-    belowPeak: options.belowPeakDb ?? 45,
-    silence: options.silenceDbfs ?? -70,
-  };
 
   return spans.map((span, i) => {
     // frames overlapping the span
@@ -64,8 +58,8 @@ export function tightenToEnergy(spans: readonly SampleSpan[], pcm: Float32Array,
     const before = levels.subarray(Math.max(previousEnd, first - reach), first);
     const after = levels.subarray(last + 1, Math.min(nextStart, last + 1 + reach));
 
-    const startGate = edgeGate(before, peak, gate);
-    const endGate = edgeGate(after, peak, gate);
+    const startGate = edgeGate(before, peak, EDGE_GATE);
+    const endGate = edgeGate(after, peak, EDGE_GATE);
     let from = first;
     while (from <= last && levels[from] < startGate) from++;
     let to = last;
@@ -74,13 +68,6 @@ export function tightenToEnergy(spans: readonly SampleSpan[], pcm: Float32Array,
     const end = Math.min(span.end, (to + 1) * frame);
     return to < from || end - start < minKept ? { ...span } : { start, end };
   });
-}
-
-export interface GateParameters {
-  minMargin: number;
-  maxMargin: number;
-  belowPeak: number;
-  silence: number;
 }
 
 /** The level (dB) a frame must reach to be speech next to this background. */

@@ -1,4 +1,4 @@
-import { EnergyEdgeOptions, tightenToEnergy } from './energy-edges';
+import { tightenToEnergy } from './energy-edges';
 import { VAD_FRAME_SAMPLES, VAD_SAMPLE_RATE } from './silero-vad-model';
 
 /** A stretch of speech: samples [startSample, endSample) of the original audio, and the same in seconds. */
@@ -36,8 +36,6 @@ export interface SpeechTimestampOptions {
    * result is Silero's own
    */
   audio?: Float32Array;
-  /** how that tightening judges energy */
-  energyEdges?: Omit<EnergyEdgeOptions, 'sampleRate'>;
   sampleRate?: number;
   frameSamples?: number;
 }
@@ -124,7 +122,7 @@ export function speechSegments(probs: ArrayLike<number>, options: SpeechTimestam
   }
   if (triggered && totalSamples - start > minSpeech) spans.push({ start, end: totalSamples });
 
-  if (options.audio) spans = tightenToEnergy(spans, options.audio, { ...options.energyEdges, sampleRate });
+  if (options.audio) spans = tightenToEnergy(spans, options.audio, sampleRate);
   padSpans(spans, pad, totalSamples);
   return spans.map((s) => toSegment(s.start, s.end, sampleRate));
 }

@@ -24,7 +24,6 @@ export class GcService implements OnApplicationBootstrap, OnApplicationShutdown 
   onApplicationBootstrap(): void {
     const replyPrefix = RedisChannels.gcReply(redisDatabase(this.subscriber), '');
     this.subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => {
-      if (!channel.startsWith(replyPrefix)) return;
       const requestId = channel.slice(replyPrefix.length);
       try {
         this.pending.get(requestId)?.(JSON.parse(message) as GcReply);
