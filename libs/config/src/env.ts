@@ -26,6 +26,14 @@ export interface ServiceConfig {
   modelDownloadTimeoutS: number;
   /** whisper states decoded at once on a GPU (batch_size is capped by it) */
   gpuDecoders: number;
+  /** interface the API binds: loopback unless set (the Docker images set 0.0.0.0) */
+  host: string;
+  /** an upload that sends no bytes for this long is cut off with 408 */
+  uploadIdleTimeoutS: number;
+  /** waiting jobs one API key may have; beyond it new jobs get 429 */
+  maxQueuedPerKey: number;
+  /** how long finished jobs (results and errors) stay readable */
+  resultTtlS: number;
 }
 
 export class ConfigError extends Error {
@@ -42,6 +50,7 @@ export const ENV_VARIABLES = [
   'REDIS_URL', 'PORT', 'DEVICE', 'COMPUTE_TYPE', 'MODEL_DIR', 'WHISPER_MODEL', 'MODEL_CACHE_SIZE', 'HF_AUTH_TOKEN',
   'MAX_UPLOAD_MB', 'MAX_AUDIO_SECONDS', 'SYNC_TIMEOUT_S', 'ADMIN_TOKEN', 'API_KEYS', 'WORKER_CONCURRENCY',
   'AUDIO_TTL_S', 'WHISPER_THREADS', 'DECODE_TIMEOUT_S', 'MODEL_DOWNLOAD_TIMEOUT_S', 'GPU_DECODERS',
+  'HOST', 'UPLOAD_IDLE_TIMEOUT_S', 'MAX_QUEUED_PER_KEY', 'RESULT_TTL_S',
 ] as const;
 
 function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -90,5 +99,9 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     decodeTimeoutS: intVar(env, 'DECODE_TIMEOUT_S', 300, 1, 24 * 3600),
     modelDownloadTimeoutS: intVar(env, 'MODEL_DOWNLOAD_TIMEOUT_S', 1800, 5, 24 * 3600),
     gpuDecoders: intVar(env, 'GPU_DECODERS', 4, 1, 64),
+    host: optionalString(env, 'HOST') ?? '127.0.0.1',
+    uploadIdleTimeoutS: intVar(env, 'UPLOAD_IDLE_TIMEOUT_S', 30, 1, 3600),
+    maxQueuedPerKey: intVar(env, 'MAX_QUEUED_PER_KEY', 100, 1, 1_000_000),
+    resultTtlS: intVar(env, 'RESULT_TTL_S', 3600, 60, 30 * 24 * 3600),
   };
 }

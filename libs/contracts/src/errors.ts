@@ -5,6 +5,14 @@ export enum ErrorCode {
   EmptyFile = 'empty_file',
   UploadTooLarge = 'upload_too_large',
   UnsupportedMedia = 'unsupported_media',
+  /** the request body is not multipart/form-data (the API takes nothing else) */
+  UnsupportedMediaType = 'unsupported_media_type',
+  /** the client stopped sending its upload for longer than UPLOAD_IDLE_TIMEOUT_S */
+  RequestTimeout = 'request_timeout',
+  /** decoding hit the server's DECODE_TIMEOUT_S limit (a server limit, not bad audio) */
+  DecodeTimeout = 'decode_timeout',
+  /** this key already has MAX_QUEUED_PER_KEY jobs waiting */
+  TooManyQueuedJobs = 'too_many_queued_jobs',
   InvalidAudio = 'invalid_audio',
   AudioTooLong = 'audio_too_long',
   UnknownModel = 'unknown_model',
@@ -33,6 +41,10 @@ export const ERROR_HTTP_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.EmptyFile]: 400,
   [ErrorCode.UploadTooLarge]: 413,
   [ErrorCode.UnsupportedMedia]: 415,
+  [ErrorCode.UnsupportedMediaType]: 415,
+  [ErrorCode.RequestTimeout]: 408,
+  [ErrorCode.DecodeTimeout]: 503,
+  [ErrorCode.TooManyQueuedJobs]: 429,
   [ErrorCode.InvalidAudio]: 422,
   [ErrorCode.AudioTooLong]: 413,
   [ErrorCode.UnknownModel]: 400,
