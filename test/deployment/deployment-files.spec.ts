@@ -54,6 +54,11 @@ describe('docker-compose.yml', () => {
     expect(read('Dockerfile.api')).toMatch(new RegExp(`^EXPOSE ${container}$`, 'm'));
   });
 
+  it('makes the API listen on every interface in its container (the code defaults to loopback)', () => {
+    expect(api.environment?.HOST).toBe('0.0.0.0');
+    expect(read('Dockerfile.api')).toMatch(/^ENV .*\bHOST=0\.0\.0\.0\b/m);
+  });
+
   it('points both apps at the redis service', () => {
     expect(api.environment?.REDIS_URL).toBe('redis://redis:6379');
     expect(worker.environment?.REDIS_URL).toBe('redis://redis:6379');

@@ -10,7 +10,8 @@ import { createRedis, redisOptionsFromUrl, TranscribeQueueModule } from '@app/st
 import { GcController } from './admin/gc.controller';
 import { GcService } from './admin/gc.service';
 import { API_REDIS, API_SUBSCRIBER, TRANSCRIBE_QUEUE_EVENTS } from './api.tokens';
-import { ApiKeyGuard } from './common/auth.guards';
+import { AccessGuard } from './auth/access.guard';
+import { Credentials } from './auth/credentials';
 import { ErrorBodyFilter } from './common/error-body.filter';
 import { createValidationPipe } from './common/validation';
 import { HealthController } from './health/health.controller';
@@ -56,7 +57,12 @@ import { WorkerRegistry } from './workers/worker-registry.service';
     },
     { provide: APP_FILTER, useClass: ErrorBodyFilter },
     { provide: APP_PIPE, useFactory: createValidationPipe },
-    { provide: APP_GUARD, useClass: ApiKeyGuard },
+    {
+      provide: Credentials,
+      inject: [SERVICE_CONFIG],
+      useFactory: (config: ServiceConfig) => new Credentials(config.apiKeys, config.adminToken),
+    },
+    { provide: APP_GUARD, useClass: AccessGuard },
     WorkerRegistry,
     TranscriptionJobsService,
     GcService,

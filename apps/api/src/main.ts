@@ -4,21 +4,28 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { loadConfig } from '@app/config';
 import { ApiModule } from './api.module';
+import { multipartBodiesOnly, securityHeaders, uploadIdleTimeout } from './http/hardening.middleware';
+
+/** Headers must arrive within this; a whole request (upload included) within REQUEST_LIMIT_MS. */
+const HEADERS_TIMEOUT_MS = 30_000;
+const REQUEST_LIMIT_MS = 3_600_000;
+/** Idle keep-alive sockets outlive clients' and load balancers' (60 s), so a reused socket is never closed under a new upload. */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 export async function bootstrapApi(): Promise<NestExpressApplication> {
   const config = loadConfig();
-  const app = await NestFactory.create<NestExpressApplication>(ApiModule, { bodyParser: true });
+  // no body parsers: audio arrives as multipart (multer) and nothing else is accepted
+  const app = await NestFactory.create<NestExpressApplication>(ApiModule, { bodyParser: false });
   app.enableShutdownHooks();
-  // JSON/urlencoded bodies are small control data; audio only arrives as multipart
-  app.useBodyParser('json', { limit: '1mb' });
-  app.useBodyParser('urlencoded', { limit: '1mb', extended: false });
-  await app.listen(config.port, process.env.HOST ?? '0.0.0.0');
-  // keep idle connections longer than clients and load balancers do (60 s), so a reused socket is
-  // never closed under a client that is starting a large upload on it
+  app.disable('x-powered-by');
+  // the idle timeout first: it also bounds a refused body that is being drained
+  app.use(securityHeaders, uploadIdleTimeout(config.uploadIdleTimeoutS * 1000), multipartBodiesOnly);
+  await app.listen(config.port, config.host);
   const server = app.getHttpServer();
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  new Logger('API').log(`listening on :${config.port} (Redis ${config.redisUrl})`);
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_LIMIT_MS;
+  new Logger('API').log(`listening on ${config.host}:${config.port} (Redis ${config.redisUrl})`);
   return app;
 }
 

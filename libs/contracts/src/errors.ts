@@ -68,6 +68,8 @@ export class ServiceError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly field?: string,
+    /** set on internal errors whose stack was logged elsewhere (a worker) under this id */
+    readonly errorId?: string,
   ) {
     super(message);
     this.name = 'ServiceError';
@@ -76,16 +78,24 @@ export class ServiceError extends Error {
 
 const JOB_ERROR_PREFIX = 'tx-error:';
 
+export interface JobError {
+  code: ErrorCode;
+  message: string;
+  field?: string;
+  /** internal errors only: the id the worker logged the stack under */
+  error_id?: string;
+}
+
 /** Encodes a coded failure into a BullMQ failedReason string. */
-export function encodeJobError(code: ErrorCode, message: string, field?: string): string {
-  return JOB_ERROR_PREFIX + JSON.stringify({ code, message, field });
+export function encodeJobError(code: ErrorCode, message: string, field?: string, errorId?: string): string {
+  return JOB_ERROR_PREFIX + JSON.stringify({ code, message, field, error_id: errorId });
 }
 
 /** Decodes a failedReason; anything not written by encodeJobError is an internal error. */
-export function decodeJobError(reason: string | undefined): { code: ErrorCode; message: string; field?: string } {
+export function decodeJobError(reason: string | undefined): JobError {
   if (reason?.startsWith(JOB_ERROR_PREFIX)) {
     try {
-      const parsed = JSON.parse(reason.slice(JOB_ERROR_PREFIX.length)) as { code: ErrorCode; message: string; field?: string };
+      const parsed = JSON.parse(reason.slice(JOB_ERROR_PREFIX.length)) as JobError;
       if (Object.values(ErrorCode).includes(parsed.code)) return parsed;
     } catch {
       // fall through: treat as internal

@@ -15,7 +15,7 @@ const isInt = (v: unknown, min: number, max: number): v is number => Number.isIn
  */
 export function parseTranscribeJobData(data: unknown): TranscribeJobData {
   if (typeof data !== 'object' || data === null) fail('data', 'job data must be an object');
-  const { options, sizeBytes, acceptedAt, fileName } = data as Record<string, unknown>;
+  const { options, sizeBytes, acceptedAt, fileName, owner } = data as Record<string, unknown>;
   if (typeof options !== 'object' || options === null) fail('options', 'job options missing');
   const o = options as Record<string, unknown>;
   if (!isInt(o.batchSize, 1, 64)) fail('batch_size', 'batch_size must be an integer 1..64');
@@ -54,5 +54,6 @@ export function parseTranscribeJobData(data: unknown): TranscribeJobData {
     sizeBytes,
     acceptedAt,
     fileName: typeof fileName === 'string' ? fileName : undefined,
+    owner: typeof owner === 'string' ? owner : undefined,
   };
 }

@@ -23,6 +23,8 @@ export interface TranscribeJobData {
   sizeBytes: number;
   /** epoch ms when the API accepted the upload (queue time = start - this) */
   acceptedAt: number;
+  /** who submitted it: a SHA-256 digest of the API key, or "anonymous" when the API has no keys */
+  owner?: string;
 }
 
 /** One typed map of every job: producers and consumers import it, no string literals elsewhere. */

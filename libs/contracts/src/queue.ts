@@ -17,6 +17,8 @@ export const RedisKeys = {
   /** Worker heartbeat (JSON WorkerHeartbeat, short TTL). */
   workerHeartbeat: (workerId: string) => `tx:worker:${workerId}`,
   workerHeartbeatPattern: 'tx:worker:*',
+  /** Ids of the jobs an owner (API key digest) has waiting: fair share and MAX_QUEUED_PER_KEY. */
+  queuedByOwner: (owner: string) => `tx:queued:${owner}`,
 } as const;
 
 /**

@@ -1,5 +1,5 @@
-import { Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { AdminTokenGuard } from '../common/auth.guards';
+import { Controller, HttpCode, Post } from '@nestjs/common';
+import { Access } from '../auth/access.decorator';
 import { GcService, GcWorkerResult } from './gc.service';
 
 @Controller()
@@ -9,7 +9,7 @@ export class GcController {
   /** Every live worker unloads its models and reports RSS before/after. */
   @Post('gc')
   @HttpCode(200)
-  @UseGuards(AdminTokenGuard)
+  @Access('admin')
   async collect(): Promise<{ workers: GcWorkerResult[] }> {
     return { workers: await this.gc.broadcast() };
   }

@@ -36,6 +36,7 @@ export class ErrorBodyFilter implements ExceptionFilter {
 
   private toBody(exception: unknown): { status: number; body: ErrorBody } {
     if (exception instanceof ServiceError) {
+      if (ERROR_HTTP_STATUS[exception.code] === 500) return this.internal(exception, exception.errorId);
       return {
         status: ERROR_HTTP_STATUS[exception.code],
         body: { error: { code: exception.code, message: exception.message, ...(exception.field ? { field: exception.field } : {}) } },
@@ -57,8 +58,14 @@ export class ErrorBodyFilter implements ExceptionFilter {
     if (isRedisConnectionError(exception)) {
       return { status: 503, body: { error: { code: ErrorCode.RedisUnavailable, message: `Redis is not reachable: ${(exception as Error).message}` } } };
     }
-    const errorId = randomUUID();
-    this.logger.error(`unexpected error ${errorId}: ${(exception as Error)?.stack ?? String(exception)}`);
+    return this.internal(exception);
+  }
+
+  /** Every 500 carries an id that is also in the log line with the details (the worker's id when it failed there). */
+  private internal(exception: unknown, loggedAs?: string): { status: number; body: ErrorBody } {
+    const errorId = loggedAs ?? randomUUID();
+    const details = exception instanceof ServiceError ? exception.message : ((exception as Error)?.stack ?? String(exception));
+    this.logger.error(`internal error ${errorId}: ${details}`);
     return {
       status: 500,
       body: { error: { code: ErrorCode.Internal, message: `internal error (id ${errorId})`, error_id: errorId } },

@@ -2,6 +2,8 @@ import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import Redis from 'ioredis';
 import { API_REDIS } from '../api.tokens';
+import { Access, CurrentPrincipal } from '../auth/access.decorator';
+import type { Principal } from '../auth/credentials';
 import { withTimeout } from '../common/with-timeout';
 import { WorkerRegistry } from '../workers/worker-registry.service';
 
@@ -12,7 +14,12 @@ export interface HealthBody {
   reason?: string;
 }
 
+/** What a caller without a valid key sees when API_KEYS is set: no worker ids, no model names. */
+export type PublicHealthBody = Pick<HealthBody, 'status'>;
+
+/** Health checks need no key; details (workers, models, reasons) only for a key or the admin token. */
 @Controller('health')
+@Access('public')
 export class HealthController {
   constructor(
     @Inject(API_REDIS) private readonly redis: Redis,
@@ -21,7 +28,12 @@ export class HealthController {
 
   /** Ready: Redis answers and at least one worker's heartbeat is fresh; else 503 with the same shape. */
   @Get()
-  async health(@Res({ passthrough: true }) response: Response): Promise<HealthBody> {
+  async health(@Res({ passthrough: true }) response: Response, @CurrentPrincipal() principal?: Principal): Promise<HealthBody | PublicHealthBody> {
+    const body = await this.check(response);
+    return principal ? body : { status: body.status };
+  }
+
+  private async check(response: Response): Promise<HealthBody> {
     try {
       await withTimeout(this.redis.ping(), 2_000, () => new Error('ping timed out'));
     } catch (error) {

@@ -1,25 +1,22 @@
 import { Controller, Delete, Get, Param } from '@nestjs/common';
-import { ErrorCode, ServiceError } from '@app/contracts';
+import { Access, CurrentPrincipal } from '../auth/access.decorator';
+import type { Principal } from '../auth/credentials';
+import { checkedJobId } from './job-id';
 import { JobView, TranscriptionJobsService } from './transcription-jobs.service';
 
-const JOB_ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
-
-function checkedId(id: string): string {
-  if (!JOB_ID_PATTERN.test(id)) throw new ServiceError(ErrorCode.JobNotFound, `no job with id ${id}`);
-  return id;
-}
-
+/** A key sees and cancels its own jobs only (others answer 404); the admin token sees every job. */
 @Controller('jobs')
+@Access('owner')
 export class JobsController {
   constructor(private readonly jobs: TranscriptionJobsService) {}
 
   @Get(':id')
-  view(@Param('id') id: string): Promise<JobView> {
-    return this.jobs.view(checkedId(id));
+  view(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<JobView> {
+    return this.jobs.view(checkedJobId(id), principal);
   }
 
   @Delete(':id')
-  cancel(@Param('id') id: string): Promise<JobView> {
-    return this.jobs.cancel(checkedId(id));
+  cancel(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<JobView> {
+    return this.jobs.cancel(checkedJobId(id), principal);
   }
 }

@@ -18,7 +18,7 @@ describe('TranscriptionJobsService.view', () => {
     new TranscriptionJobsService(loadConfig({}), queue, {} as QueueEvents, { exists: async () => 0 } as unknown as Redis);
 
   it('reports why a job failed even when it failed between the snapshot and the state read', async () => {
-    const view = await service(racingQueue({ failedReason: encodeJobError(ErrorCode.JobCancelled, 'job was cancelled') })).view('job-1');
+    const view = await service(racingQueue({ failedReason: encodeJobError(ErrorCode.JobCancelled, 'job was cancelled') })).view('job-1', { kind: 'admin' });
     expect(view).toMatchObject({ status: 'cancelled', error: { code: 'job_cancelled' } });
   });
 
@@ -29,7 +29,7 @@ describe('TranscriptionJobsService.view', () => {
       const snapshot = { progress: 90, getState: async () => 'completed' };
       return async () => (reads++ === 0 ? snapshot : { ...snapshot, returnvalue: { job_id: 'job-2' } });
     })();
-    const view = await service(queue).view('job-2');
+    const view = await service(queue).view('job-2', { kind: 'admin' });
     expect(view).toMatchObject({ status: 'completed', progress: 100, result: { job_id: 'job-2' } });
   });
 });

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Job, Queue, QueueEvents } from 'bullmq';
@@ -20,7 +19,10 @@ import {
 } from '@app/contracts';
 import { AudioStore, redisDatabase } from '@app/storage';
 import { API_REDIS, TRANSCRIBE_QUEUE_EVENTS } from '../api.tokens';
+import { ANONYMOUS_OWNER, Principal } from '../auth/credentials';
 import { withTimeout } from '../common/with-timeout';
+import { FairShare } from './fair-share';
+import { newJobId } from './job-id';
 
 const REDIS_TIMEOUT_MS = 5_000;
 const CANCEL_MARK_TTL_S = 24 * 3600;
@@ -31,8 +33,11 @@ export interface JobView {
   progress: number;
   stage: string;
   result?: TranscriptionResult;
-  error?: { code: string; message: string; field?: string };
+  error?: { code: string; message: string; field?: string; error_id?: string };
 }
+
+/** Failed jobs stay readable at least a day, longer if RESULT_TTL_S says so. */
+const MIN_FAILURE_TTL_S = 24 * 3600;
 
 export type SubmitOutcome = { kind: 'completed'; result: TranscriptionResult } | { kind: 'accepted'; jobId: string };
 
@@ -43,6 +48,7 @@ const redisDown = () => new ServiceError(ErrorCode.RedisUnavailable, 'Redis did 
 export class TranscriptionJobsService implements OnApplicationShutdown {
   private readonly logger = new Logger(TranscriptionJobsService.name);
   private readonly audio: AudioStore;
+  private readonly fairShare: FairShare;
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
@@ -51,24 +57,37 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
     @Inject(API_REDIS) private readonly redis: Redis,
   ) {
     this.audio = new AudioStore(redis);
+    this.fairShare = new FairShare(redis, queue, config.maxQueuedPerKey, config.audioTtlS);
   }
 
   /** Stores the bytes, enqueues the job; waits for the result unless async (or the wait times out). */
-  async submit(bytes: Buffer, fileName: string | undefined, options: TranscribeOptions, wait: boolean): Promise<SubmitOutcome> {
-    const jobId = randomUUID();
-    const data: TranscribeJobData = { options, fileName, sizeBytes: bytes.length, acceptedAt: Date.now() };
-    await withTimeout(this.audio.put(jobId, bytes, this.config.audioTtlS), REDIS_TIMEOUT_MS, redisDown);
-    const job = await withTimeout(
-      this.queue.add(JobName.Transcribe, data, {
-        jobId,
-        attempts: 1,
-        // never `true`: a waiter that arrives after completion needs the job to still exist
-        removeOnComplete: { age: 3600, count: 1000 },
-        removeOnFail: { age: 24 * 3600, count: 5000 },
-      }),
-      REDIS_TIMEOUT_MS,
-      redisDown,
-    );
+  async submit(bytes: Buffer, fileName: string | undefined, options: TranscribeOptions, wait: boolean, principal: Principal): Promise<SubmitOutcome> {
+    const jobId = newJobId();
+    const owner = ownerOf(principal);
+    // anonymous callers (no API_KEYS) share one backlog and no per-key limit
+    const priority = await withTimeout(this.fairShare.admit(owner, jobId, principal.kind === 'key'), REDIS_TIMEOUT_MS, redisDown);
+    const data: TranscribeJobData = { options, fileName, sizeBytes: bytes.length, acceptedAt: Date.now(), owner };
+    let job: Job;
+    try {
+      await withTimeout(this.audio.put(jobId, bytes, this.config.audioTtlS), REDIS_TIMEOUT_MS, redisDown);
+      job = await withTimeout(
+        this.queue.add(JobName.Transcribe, data, {
+          jobId,
+          attempts: 1,
+          priority,
+          // by age only (a count would drop results early on a busy service); never `true`: a waiter
+          // that arrives after completion needs the job to still exist
+          removeOnComplete: { age: this.config.resultTtlS },
+          removeOnFail: { age: Math.max(this.config.resultTtlS, MIN_FAILURE_TTL_S) },
+        }),
+        REDIS_TIMEOUT_MS,
+        redisDown,
+      );
+    } catch (error) {
+      // not queued after all: it must not count against the key's backlog
+      await this.fairShare.untrack(owner, jobId).catch(() => undefined);
+      throw error;
+    }
     if (!wait) return { kind: 'accepted', jobId };
     try {
       const result = (await job.waitUntilFinished(this.queueEvents, this.config.syncTimeoutS * 1000)) as TranscriptionResult;
@@ -77,17 +96,17 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
       const message = (error as Error).message ?? '';
       if (/timed out/i.test(message)) return { kind: 'accepted', jobId };
       const failure = decodeJobError(message);
-      throw new ServiceError(failure.code, failure.message, failure.field);
+      throw new ServiceError(failure.code, failure.message, failure.field, failure.error_id);
     }
   }
 
-  async view(jobId: string): Promise<JobView> {
-    let job = (await withTimeout(this.queue.getJob(jobId), REDIS_TIMEOUT_MS, redisDown)) as Job | undefined;
+  async view(jobId: string, principal: Principal): Promise<JobView> {
+    let job = await this.visibleJob(jobId, principal);
     if (!job) {
-      if (await this.redis.exists(RedisKeys.cancelled(jobId))) {
+      if (await this.removedByCancel(jobId, principal)) {
         return { job_id: jobId, status: 'cancelled', progress: 0, stage: 'queued', error: { code: ErrorCode.JobCancelled, message: 'job was cancelled' } };
       }
-      throw new ServiceError(ErrorCode.JobNotFound, `no job with id ${jobId} (unknown or expired)`);
+      throw notFound(jobId);
     }
     const state = await job.getState();
     // the job may have finished between the two reads: its snapshot then lacks the result or reason
@@ -105,15 +124,23 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
   }
 
   /** Waiting job → removed; active job → aborted inside whisper.cpp by its worker. */
-  async cancel(jobId: string): Promise<JobView> {
-    const job = (await withTimeout(this.queue.getJob(jobId), REDIS_TIMEOUT_MS, redisDown)) as Job | undefined;
-    if (!job) throw new ServiceError(ErrorCode.JobNotFound, `no job with id ${jobId} (unknown or expired)`);
+  async cancel(jobId: string, principal: Principal): Promise<JobView> {
+    const job = await this.visibleJob(jobId, principal);
+    if (!job) {
+      // a waiting job that was cancelled is gone from the queue: same answer as a finished one
+      if (await this.removedByCancel(jobId, principal)) throw new ServiceError(ErrorCode.JobFinished, `job ${jobId} was already cancelled`);
+      throw notFound(jobId);
+    }
     const state = await job.getState();
     if (state === 'completed' || state === 'failed') {
-      throw new ServiceError(ErrorCode.JobFinished, `job ${jobId} already ${state}`);
+      const cancelled = decodeJobError(job.failedReason).code === ErrorCode.JobCancelled;
+      throw new ServiceError(ErrorCode.JobFinished, `job ${jobId} ${cancelled ? 'was already cancelled' : `already ${state}`}`);
     }
-    // the mark covers the race where a worker takes the job between our read and our removal
-    await this.redis.set(RedisKeys.cancelled(jobId), '1', 'EX', CANCEL_MARK_TTL_S);
+    const owner = (job.data as TranscribeJobData).owner ?? ANONYMOUS_OWNER;
+    // the mark covers the race where a worker takes the job between our read and our removal; it
+    // names the owner so the cancelled job stays visible to its owner only
+    await this.redis.set(RedisKeys.cancelled(jobId), owner, 'EX', CANCEL_MARK_TTL_S);
+    await this.fairShare.untrack(owner, jobId);
     if (state !== 'active') {
       try {
         await job.remove();
@@ -131,6 +158,19 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
     await Promise.allSettled([this.queueEvents.close(), this.redis.quit()]);
   }
 
+  /** The job if it exists and the caller may see it; another key's job looks like no job at all. */
+  private async visibleJob(jobId: string, principal: Principal): Promise<Job | undefined> {
+    const job = (await withTimeout(this.queue.getJob(jobId), REDIS_TIMEOUT_MS, redisDown)) as Job | undefined;
+    if (!job || !mayAccess(principal, (job.data as TranscribeJobData | undefined)?.owner)) return undefined;
+    return job;
+  }
+
+  /** A waiting job removed by DELETE leaves only its cancel mark, which names the owner. */
+  private async removedByCancel(jobId: string, principal: Principal): Promise<boolean> {
+    const owner = await this.redis.get(RedisKeys.cancelled(jobId));
+    return owner !== null && mayAccess(principal, owner);
+  }
+
   private progressOf(job: Job): JobProgress {
     const progress = job.progress as Partial<JobProgress> | number | undefined;
     if (typeof progress === 'object' && progress !== null) {
@@ -139,3 +179,13 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
     return { percent: typeof progress === 'number' ? progress : 0, stage: 'queued' };
   }
 }
+
+function ownerOf(principal: Principal): string {
+  return principal.kind === 'admin' ? 'admin' : principal.owner;
+}
+
+function mayAccess(principal: Principal, owner: string | undefined): boolean {
+  return principal.kind === 'admin' || (owner ?? ANONYMOUS_OWNER) === principal.owner;
+}
+
+const notFound = (jobId: string) => new ServiceError(ErrorCode.JobNotFound, `no job with id ${jobId} (unknown or expired)`);

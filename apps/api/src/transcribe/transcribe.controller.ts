@@ -2,6 +2,8 @@ import { Body, Controller, HttpCode, Post, Res, UploadedFile, UseInterceptors } 
 import { FileInterceptor } from '@nestjs/platform-express';
 import type { Response } from 'express';
 import { ErrorCode, isOfficialWhisperModel, ServiceError, TranscribeOptions, TranscriptionResult, WorkerHeartbeat } from '@app/contracts';
+import { CurrentPrincipal } from '../auth/access.decorator';
+import type { Principal } from '../auth/credentials';
 import { TranscriptionJobsService } from '../jobs/transcription-jobs.service';
 import { WorkerRegistry } from '../workers/worker-registry.service';
 import { TranscribeDto } from './transcribe.dto';
@@ -29,6 +31,7 @@ export class TranscribeController {
     @UploadedFile() file: Express.Multer.File | undefined,
     @Body() body: TranscribeDto,
     @Res({ passthrough: true }) response: Response,
+    @CurrentPrincipal() principal: Principal,
   ): Promise<TranscriptionResult | AcceptedBody> {
     if (!file) throw new ServiceError(ErrorCode.MissingFile, 'send the audio as multipart field "file"', 'file');
     if (file.size === 0) throw new ServiceError(ErrorCode.EmptyFile, 'the uploaded file is empty', 'file');
@@ -39,7 +42,7 @@ export class TranscribeController {
       throw new ServiceError(ErrorCode.NoWorkers, 'no transcription worker is running; retry later or submit with async=true');
     }
     this.checkModelName(options.whisperModel, workers);
-    const outcome = await this.jobs.submit(file.buffer, file.originalname, options, !body.async);
+    const outcome = await this.jobs.submit(file.buffer, file.originalname, options, !body.async, principal);
     if (outcome.kind === 'completed') return outcome.result;
     response.status(202);
     return { job_id: outcome.jobId, status: 'queued', status_url: `/jobs/${outcome.jobId}` };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Logger, OnApplicationBootstrap, Inject } from '@nestjs/common';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Job, UnrecoverableError } from 'bullmq';
@@ -63,6 +64,8 @@ export class TranscriptionProcessor extends WorkerHost implements OnApplicationB
     const started = Date.now();
     try {
       const data = parseTranscribeJobData(job.data);
+      // no longer waiting: it stops counting against its key's fair share
+      if (data.owner) await this.redis.srem(RedisKeys.queuedByOwner(data.owner), jobId);
       if (await this.redis.exists(RedisKeys.cancelled(jobId))) throw new ServiceError(ErrorCode.JobCancelled, 'job was cancelled');
       const bytes = await this.audio.get(jobId);
       if (!bytes) throw new ServiceError(ErrorCode.AudioExpired, 'the uploaded audio expired before a worker could process it');
@@ -87,12 +90,14 @@ export class TranscriptionProcessor extends WorkerHost implements OnApplicationB
     if (error instanceof WhisperAbortedError || (signal.aborted && !(error instanceof ServiceError))) {
       return encodeJobError(ErrorCode.JobCancelled, 'job was cancelled');
     }
-    if (error instanceof ServiceError) {
+    if (error instanceof ServiceError && error.code !== ErrorCode.Internal) {
       this.logger.warn(`job ${jobId} failed: ${error.code}: ${error.message}`);
       return encodeJobError(error.code, error.message, error.field);
     }
-    this.logger.error(`job ${jobId} failed unexpectedly: ${(error as Error)?.stack ?? String(error)}`);
-    return encodeJobError(ErrorCode.Internal, `internal error while transcribing (job ${jobId})`);
+    // the id travels to the HTTP body; the stack stays in this log line
+    const errorId = randomUUID();
+    this.logger.error(`job ${jobId} failed unexpectedly (error id ${errorId}): ${(error as Error)?.stack ?? String(error)}`);
+    return encodeJobError(ErrorCode.Internal, `internal error while transcribing (job ${jobId}, error id ${errorId})`, undefined, errorId);
   }
 
   /** Writes progress to Redis only when it moved, so whisper's callbacks don't flood it. */
