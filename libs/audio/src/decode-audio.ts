@@ -1,6 +1,7 @@
 import { ErrorCode, ServiceError } from '@app/contracts';
 import { decodeWithFfmpeg, FfmpegDecodeOptions } from './ffmpeg-decoder';
 import { isTruncatedMp3 } from './mp3-integrity';
+import { faststartSegments } from './mp4-faststart';
 import { decodeWavFastPath, SAMPLE_RATE } from './wav';
 
 export interface DecodedAudio {
@@ -17,7 +18,8 @@ export async function decodeAudio(bytes: Buffer, options: FfmpegDecodeOptions): 
     throw new ServiceError(ErrorCode.InvalidAudio, 'the MP3 file is truncated: it declares more audio than was uploaded', 'file');
   }
   const wav = decodeWavFastPath(bytes);
-  const pcm = wav ?? (await decodeWithFfmpeg(bytes, options));
+  // MP4s with moov after mdat need a seek a pipe can't do: hand ffmpeg the moov-first order instead
+  const pcm = wav ?? (await decodeWithFfmpeg(faststartSegments(bytes) ?? bytes, options));
   if (pcm.length === 0) throw new ServiceError(ErrorCode.InvalidAudio, 'the file contains no audio samples', 'file');
   const durationSeconds = pcm.length / SAMPLE_RATE;
   if (durationSeconds > options.maxSeconds) {

@@ -29,8 +29,30 @@ export function ffmpegArgs(maxSeconds: number): string[] {
   ];
 }
 
-/** Decodes any ffmpeg-readable bytes to 16 kHz mono float32, entirely through pipes. */
-export function decodeWithFfmpeg(bytes: Buffer, options: FfmpegDecodeOptions): Promise<Float32Array> {
+/**
+ * ffmpeg's last diagnostic lines, fit for an error body: the demuxer's heap address
+ * (`[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55ab889b59c0]` → `[mov,mp4,m4a,3gp,3g2,mj2]`), any other
+ * pointer-sized hex number and absolute paths (a playlist naming `/etc/passwd`) are removed, so the
+ * message tells what went wrong without describing the worker's memory or file system.
+ */
+export function cleanDiagnostic(stderr: string): string {
+  return stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !/^Last message repeated/.test(line))
+    .slice(-2)
+    .join(' ')
+    .replace(/ @ 0x[0-9a-f]+/gi, '')
+    .replace(/\b0x[0-9a-f]{8,}\b/gi, '<address>')
+    .replace(/(^|[\s'"(=:,[])\/+[^\s'"(),\]]*/g, '$1<path>')
+    .slice(0, 300);
+}
+
+/**
+ * Decodes any ffmpeg-readable bytes to 16 kHz mono float32, entirely through pipes. The input may
+ * come in pieces (a reordered MP4), written to ffmpeg one after another without joining them.
+ */
+export function decodeWithFfmpeg(input: Buffer | readonly Buffer[], options: FfmpegDecodeOptions): Promise<Float32Array> {
   return new Promise((resolve, reject) => {
     const maxSamples = Math.ceil(options.maxSeconds * SAMPLE_RATE);
     const child = spawn(options.ffmpegPath ?? 'ffmpeg', ffmpegArgs(options.maxSeconds), { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -50,8 +72,9 @@ export function decodeWithFfmpeg(bytes: Buffer, options: FfmpegDecodeOptions): P
       else resolve(pcm as Float32Array);
     };
     const onAbort = () => finish(new ServiceError(ErrorCode.JobCancelled, 'decoding cancelled'));
+    // the server's limit ran out, which says nothing about the audio: 503, not 422
     const timer = setTimeout(
-      () => finish(new ServiceError(ErrorCode.InvalidAudio, `decoding took longer than ${options.timeoutMs} ms`, 'file')),
+      () => finish(new ServiceError(ErrorCode.DecodeTimeout, `decoding took longer than the server's limit DECODE_TIMEOUT_S=${options.timeoutMs / 1000} s`)),
       options.timeoutMs,
     );
     if (options.signal?.aborted) return onAbort();
@@ -72,7 +95,7 @@ export function decodeWithFfmpeg(bytes: Buffer, options: FfmpegDecodeOptions): P
     });
     child.on('close', (code) => {
       if (settled) return;
-      const reason = stderr.trim().split('\n').slice(-2).join(' ').slice(0, 300);
+      const reason = cleanDiagnostic(stderr);
       if (code !== 0 && outBytes === 0) {
         return finish(new ServiceError(ErrorCode.UnsupportedMedia, `not a decodable audio or video file (${reason || `ffmpeg exit ${code}`})`, 'file'));
       }
@@ -84,6 +107,8 @@ export function decodeWithFfmpeg(bytes: Buffer, options: FfmpegDecodeOptions): P
     });
     // ffmpeg may stop reading early (bad header, duration cap): a broken pipe is expected then
     child.stdin.on('error', () => undefined);
-    child.stdin.end(bytes);
+    const pieces = Buffer.isBuffer(input) ? [input] : input;
+    for (const piece of pieces) child.stdin.write(piece);
+    child.stdin.end();
   });
 }
