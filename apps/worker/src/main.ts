@@ -2,12 +2,16 @@ import './thread-pool';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { loadConfig } from '@app/config';
+import { runWorkerBootChecks } from './boot-checks';
 import { WorkerModule } from './worker.module';
 
 const SHUTDOWN_GRACE_MS = Number(process.env.SHUTDOWN_GRACE_S ?? 30) * 1000;
 
 /** A worker is a Nest application context: no HTTP server, liveness through its Redis heartbeat. */
 export async function bootstrapWorker(): Promise<void> {
+  // before the module exists: a setting that cannot work must stop the worker before it takes a job
+  await runWorkerBootChecks(loadConfig(), new Logger('BootChecks'));
   const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: false });
   app.enableShutdownHooks();
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -3,3 +3,4 @@ export * from './redis-connection';
 export * from './local-redis';
 export * from './redis-errors';
 export * from './transcribe-queue.module';
+export * from './redis-database-check';

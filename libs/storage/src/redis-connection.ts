@@ -1,4 +1,18 @@
 import Redis, { RedisOptions } from 'ioredis';
+import { ConfigError } from '@app/config';
+
+/**
+ * The database index in a redis:// URL's path ("/3" → 3, none → 0). Anything else is refused: Number()
+ * would turn "/abc" into NaN and ioredis would quietly use database 0, another deployment's queue.
+ */
+export function redisDatabaseFromUrl(url: URL): number {
+  const path = url.pathname;
+  if (path === '' || path === '/') return 0;
+  if (!/^\/\d{1,9}$/.test(path)) {
+    throw new ConfigError('REDIS_URL', `the path must be a database number such as /0 or /3, got "${path}"`);
+  }
+  return Number(path.slice(1));
+}
 
 /**
  * ioredis options for BullMQ: blocking connections need maxRetriesPerRequest null; a short
@@ -11,7 +25,7 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
     port: Number(parsed.port || 6379),
     username: parsed.username || undefined,
     password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
-    db: parsed.pathname && parsed.pathname !== '/' ? Number(parsed.pathname.slice(1)) : 0,
+    db: redisDatabaseFromUrl(parsed),
     tls: parsed.protocol === 'rediss:' ? {} : undefined,
     maxRetriesPerRequest: null,
     connectTimeout: 5_000,
