@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { downloadFile, DownloadOptions } from '@app/model-cache';
+import { downloadFile, DownloadOptions, hideModelDir, inModelDir } from '@app/model-cache';
 import { ALIGNMENT_MODEL_FILES, AlignmentModelLocation, onnxExportCandidates } from './alignment-model-registry';
 
 /** Why an alignment model can't be had; the transcript then keeps whisper's own word times. */
@@ -13,9 +13,11 @@ export class AlignmentModelUnavailable extends Error {}
  */
 export async function ensureAlignmentModel(location: AlignmentModelLocation, options: DownloadOptions): Promise<void> {
   if (location.present) return;
+  const folder = inModelDir(location.dir, location.modelDir);
   if (!location.sourceRepo) {
+    (options.warn ?? options.log)(`no alignment model for "${location.language}": place model.onnx + vocab.json in ${location.dir}`);
     throw new AlignmentModelUnavailable(
-      `no default alignment model for language "${location.language}"; place an ONNX wav2vec2 CTC model (model.onnx + vocab.json) in ${location.dir}`,
+      `no default alignment model for language "${location.language}"; place an ONNX wav2vec2 CTC model (model.onnx + vocab.json) in ${folder}`,
     );
   }
   const failures: string[] = [];
@@ -35,7 +37,10 @@ export async function ensureAlignmentModel(location: AlignmentModelLocation, opt
     }
   }
   if (existsSync(join(location.dir, ALIGNMENT_MODEL_FILES.model))) return;
+  const why = failures.join('; ');
+  (options.warn ?? options.log)(`alignment model for "${location.language}" unavailable: place model.onnx + vocab.json in ${location.dir} (${why})`);
   throw new AlignmentModelUnavailable(
-    `alignment model for "${location.language}" (${location.sourceRepo}) is not in ${location.dir} and could not be downloaded (${failures.join('; ')}); place model.onnx + vocab.json there`,
+    `alignment model for "${location.language}" (${location.sourceRepo}) is not in MODEL_DIR and could not be downloaded ` +
+      `(${hideModelDir(why, location.modelDir)}); place model.onnx + vocab.json in ${folder}`,
   );
 }

@@ -47,6 +47,8 @@ export const ALIGNMENT_MODEL_FILES = { model: 'model.onnx', vocab: 'vocab.json',
 
 export interface AlignmentModelLocation {
   language: string;
+  /** MODEL_DIR (resolved): messages name dir relative to it */
+  modelDir: string;
   /** MODEL_DIR/align/<lang> */
   dir: string;
   /** the model's name as reported in results (config.json "name", else the default table's repo) */
@@ -58,10 +60,11 @@ export interface AlignmentModelLocation {
 
 /** Where the alignment model for a language lives (present or not). */
 export function locateAlignmentModel(language: string, modelDir: string): AlignmentModelLocation {
-  const dir = join(resolve(modelDir), 'align', language);
+  const root = resolve(modelDir);
+  const dir = join(root, 'align', language);
   const present = existsSync(join(dir, ALIGNMENT_MODEL_FILES.model)) && existsSync(join(dir, ALIGNMENT_MODEL_FILES.vocab));
   const sourceRepo = DEFAULT_ALIGNMENT_MODELS[language];
-  return { language, dir, name: present ? (readConfiguredName(dir) ?? shortName(sourceRepo) ?? language) : (shortName(sourceRepo) ?? language), sourceRepo, present };
+  return { language, modelDir: root, dir, name: present ? (readConfiguredName(dir) ?? shortName(sourceRepo) ?? language) : (shortName(sourceRepo) ?? language), sourceRepo, present };
 }
 
 function shortName(repo: string | undefined): string | undefined {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { downloadFile, DownloadOptions } from '@app/model-cache';
+import { downloadFile, DownloadOptions, hideModelDir, inModelDir } from '@app/model-cache';
 
 /** Where the two diarization models live, and where they come from when missing. */
 export const DIARIZATION_MODEL_FILES = {
@@ -22,6 +22,9 @@ export const DIARIZATION_DOWNLOADS = {
 export class DiarizationModelUnavailable extends Error {}
 
 export interface DiarizationModelPaths {
+  /** MODEL_DIR (resolved): messages name dir relative to it */
+  modelDir: string;
+  /** MODEL_DIR/diarize */
   dir: string;
   segmentation: string;
   embedding: string;
@@ -40,8 +43,10 @@ function configuredName(path: string, fallback: string): string {
 }
 
 export function locateDiarizationModels(modelDir: string): DiarizationModelPaths {
-  const dir = join(resolve(modelDir), 'diarize');
+  const root = resolve(modelDir);
+  const dir = join(root, 'diarize');
   return {
+    modelDir: root,
     dir,
     segmentation: join(dir, DIARIZATION_MODEL_FILES.segmentation),
     embedding: join(dir, DIARIZATION_MODEL_FILES.embedding),
@@ -57,8 +62,12 @@ export async function ensureDiarizationModels(paths: DiarizationModelPaths, opti
     try {
       await downloadFile(DIARIZATION_DOWNLOADS[kind].url, paths[kind], options);
     } catch (error) {
+      const why = (error as Error).message;
+      const file = DIARIZATION_MODEL_FILES[kind];
+      (options.warn ?? options.log)(`${kind} model unavailable: place ${file} at ${paths[kind]} (${why})`);
       throw new DiarizationModelUnavailable(
-        `${kind} model missing from ${paths.dir} and not downloadable (${(error as Error).message}); place ${DIARIZATION_MODEL_FILES[kind]} there`,
+        `${kind} model missing from MODEL_DIR and not downloadable (${hideModelDir(why, paths.modelDir)}); ` +
+          `place ${file} in ${inModelDir(paths.dir, paths.modelDir)}`,
       );
     }
   }

@@ -11,6 +11,8 @@ export interface DownloadOptions {
   /** limit for the server to answer at all (an offline host fails here, quickly) */
   connectTimeoutMs?: number;
   log: (message: string) => void;
+  /** where a model that cannot be had is reported with its full path (the error body only says MODEL_DIR/…) */
+  warn?: (message: string) => void;
   fetchImpl?: typeof fetch;
 }
 

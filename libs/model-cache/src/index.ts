@@ -1,2 +1,3 @@
 export * from './lru-model-cache';
 export * from './download-file';
+export * from './model-dir-paths';

@@ -81,11 +81,34 @@ describe('ensureWhisperModelFile', () => {
 
   it.each([['/missing.bin'], ['/cut.bin']])('fails with model_unavailable naming the file for %s and leaves nothing behind', async (url) => {
     const dir = tempDir();
-    const error = await ensureWhisperModelFile(spec(dir, `${base}${url}`), { timeoutMs: 10_000, log: () => undefined }).catch((e) => e);
+    const warnings: string[] = [];
+    const error = await ensureWhisperModelFile(spec(dir, `${base}${url}`), { timeoutMs: 10_000, log: () => undefined, warn: (m) => warnings.push(m) }).catch((e) => e);
     expect(error).toBeInstanceOf(ServiceError);
     expect(error.code).toBe(ErrorCode.ModelUnavailable);
-    expect(error.message).toContain(join(dir, 'ggml-tiny.bin'));
+    // the body names the file relative to MODEL_DIR; the server's path goes to the log only
+    expect(error.message).toContain('place ggml-tiny.bin in MODEL_DIR');
+    expect(error.message).not.toContain(dir);
+    expect(warnings.join('\n')).toContain(join(dir, 'ggml-tiny.bin'));
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('keeps the server path out of the body when the failure itself names it', async () => {
+    const dir = tempDir();
+    const fetchImpl = async () => {
+      throw new Error(`EACCES: permission denied, open '${join(dir, 'ggml-tiny.bin.partial-1')}'`);
+    };
+    const error = await ensureWhisperModelFile(spec(dir, `${base}/ok.bin`), { timeoutMs: 10_000, log: () => undefined, fetchImpl }).catch((e) => e);
+    expect(error.code).toBe(ErrorCode.ModelUnavailable);
+    expect(error.message).not.toContain(dir);
+    expect(error.message).toContain("open 'MODEL_DIR/ggml-tiny.bin.partial-1'");
+  });
+
+  it('names a custom model to place without its path', async () => {
+    const dir = tempDir();
+    const custom = { name: 'mine', fileName: 'ggml-mine.bin', path: join(dir, 'ggml-mine.bin'), variant: 'custom' as const };
+    const error = await ensureWhisperModelFile(custom, { timeoutMs: 10_000, log: () => undefined }).catch((e) => e);
+    expect(error.message).toMatch(/place ggml-mine\.bin in MODEL_DIR$/);
+    expect(error.message).not.toContain(dir);
   });
 
   it('fails fast, not hangs, when the host is unreachable', async () => {

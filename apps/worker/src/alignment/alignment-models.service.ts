@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
-import { ensureAlignmentModel, locateAlignmentModel, Wav2Vec2CtcModel } from '@app/alignment';
+import { AlignmentModelLocation, AlignmentModelUnavailable, ensureAlignmentModel, locateAlignmentModel, Wav2Vec2CtcModel } from '@app/alignment';
+import { hideModelDir, inModelDir } from '@app/model-cache';
 import { LoadedModel, ModelCacheService } from '../models/model-cache.service';
 import { downloadOptions, inferenceThreads } from '../models/model-loading';
 
@@ -29,9 +30,19 @@ export class AlignmentModelsService {
       const model = await Wav2Vec2CtcModel.load(location.dir, name, {
         useGpu: this.config.device === 'cuda',
         threads: inferenceThreads(this.config),
+      }).catch((error: unknown) => {
+        throw this.loadFailure(location, error);
       });
       this.logger.log(`loaded alignment model ${name} for ${language} in ${Date.now() - started} ms`);
       return { model, label: `align:${language}/${name}`, dispose: () => model.release() };
     });
+  }
+
+  /** A model that is there but does not load: the full error to the log, the result's reason without server paths. */
+  private loadFailure(location: AlignmentModelLocation, error: unknown): AlignmentModelUnavailable {
+    const message = (error as Error)?.message ?? String(error);
+    this.logger.warn(`alignment model in ${location.dir} failed to load: ${message}`);
+    const folder = inModelDir(location.dir, location.modelDir);
+    return new AlignmentModelUnavailable(`alignment model in ${folder} failed to load: ${hideModelDir(message, location.modelDir)}`);
   }
 }
