@@ -1,4 +1,4 @@
-import { ErrorCode, ServiceError } from '@app/contracts';
+import { assertEnglishOnlyLanguages, isEnglishOnlyModelName } from '@app/contracts';
 import { LanguageProbabilities } from '@app/whisper';
 
 export interface LanguageChoice {
@@ -11,15 +11,15 @@ export interface LanguageChoice {
 /** What must happen before decoding: nothing to detect, or a detection restricted to some codes. */
 export type LanguagePlan = { kind: 'fixed'; choice: LanguageChoice } | { kind: 'detect'; allowed?: string[] };
 
+/** Before loading: a .en name is English-only before its file is even fetched (a 400, not a download). */
+export function checkLanguagesForModelName(modelName: string, allowed: string[] | undefined): void {
+  if (isEnglishOnlyModelName(modelName)) assertEnglishOnlyLanguages(modelName, allowed);
+}
+
+/** After loading: the model itself says whether it is English-only (custom models included). */
 export function planLanguage(isMultilingual: boolean, allowed: string[] | undefined, modelName: string): LanguagePlan {
   if (!isMultilingual) {
-    if (allowed && !allowed.includes('en')) {
-      throw new ServiceError(
-        ErrorCode.UnsupportedLanguage,
-        `model "${modelName}" is English-only; allowed_languages must include "en"`,
-        'allowed_languages',
-      );
-    }
+    assertEnglishOnlyLanguages(modelName, allowed);
     return { kind: 'fixed', choice: { language: 'en', probability: 1, detected: false } };
   }
   if (allowed?.length === 1) return { kind: 'fixed', choice: { language: allowed[0], probability: 1, detected: false } };

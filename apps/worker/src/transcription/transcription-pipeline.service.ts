@@ -8,7 +8,7 @@ import { DiarizationOutcome, SpeakerDiarizationService } from '../diarization/sp
 import { WhisperModelsService } from '../models/whisper-models.service';
 import { SpeechDetectionService } from '../vad/speech-detection.service';
 import { planParallelism, SpeechChunk, transcribeChunks } from './chunked-transcription';
-import { LanguagePlan, pickLanguage, planLanguage } from './language-choice';
+import { checkLanguagesForModelName, LanguagePlan, pickLanguage, planLanguage } from './language-choice';
 import { inferenceThreads } from '../models/model-loading';
 
 export interface PipelineHooks {
@@ -60,6 +60,8 @@ export class TranscriptionPipeline {
     };
     const { options } = data;
 
+    // a .en name needs no file to be English-only: a 400 before any download
+    checkLanguagesForModelName(options.whisperModel ?? this.config.whisperModel, options.allowedLanguages);
     hooks.onProgress('load_model', 1);
     const model = await timed('load_model', () => this.models.acquire(options.whisperModel));
     const plan = planLanguage(model.handle.isMultilingual, options.allowedLanguages, model.spec.name);
