@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   const appsDir = join(__dirname, '..', 'apps');
   children.push(launch('worker', join(appsDir, 'worker', 'src', 'main.js')));
   children.push(launch('api', join(appsDir, 'api', 'src', 'main.js')));
-  log(`API on http://localhost:${config.port}, one worker (DEVICE=${config.device}, WHISPER_MODEL=${config.whisperModel})`);
+  log(`API on http://${config.host}:${config.port}${config.host === '127.0.0.1' ? ' (this machine only; HOST=0.0.0.0 to listen on the network)' : ''}, one worker (DEVICE=${config.device}, WHISPER_MODEL=${config.whisperModel})`);
   process.on('SIGINT', () => stop(0));
   process.on('SIGTERM', () => stop(0));
 }

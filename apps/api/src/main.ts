@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { loadConfig } from '@app/config';
+import { assertRedisDatabase } from '@app/storage';
 import { ApiModule } from './api.module';
 import { multipartBodiesOnly, securityHeaders, uploadIdleTimeout } from './http/hardening.middleware';
 
@@ -14,6 +15,8 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 export async function bootstrapApi(): Promise<NestExpressApplication> {
   const config = loadConfig();
+  // a database the server lacks would silently be database 0: another deployment's queue
+  await assertRedisDatabase(config.redisUrl);
   // no body parsers: audio arrives as multipart (multer) and nothing else is accepted
   const app = await NestFactory.create<NestExpressApplication>(ApiModule, { bodyParser: false });
   app.enableShutdownHooks();

@@ -14,6 +14,10 @@ describe('loadConfig', () => {
       whisperModel: 'small',
       modelCacheSize: 3,
       workerConcurrency: 1,
+      host: '127.0.0.1',
+      uploadIdleTimeoutS: 30,
+      maxQueuedPerKey: 100,
+      resultTtlS: 3600,
     });
     expect(config.adminToken).toBeUndefined();
   });
@@ -34,6 +38,9 @@ describe('loadConfig', () => {
     ['MODEL_CACHE_SIZE', '0'],
     ['PORT', 'eighty'],
     ['REDIS_URL', 'localhost:6379'],
+    ['UPLOAD_IDLE_TIMEOUT_S', '0'],
+    ['MAX_QUEUED_PER_KEY', 'lots'],
+    ['RESULT_TTL_S', '5'],
   ])('fails fast naming %s when it is %s', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);

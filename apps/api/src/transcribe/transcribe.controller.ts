@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Post, Res, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import type { Response } from 'express';
-import { ErrorCode, isOfficialWhisperModel, ServiceError, TranscribeOptions, TranscriptionResult, WorkerHeartbeat } from '@app/contracts';
+import { assertEnglishOnlyLanguages, ErrorCode, isEnglishOnlyModelName, isOfficialWhisperModel, ServiceError, TranscribeOptions, TranscriptionResult, WorkerHeartbeat } from '@app/contracts';
 import { CurrentPrincipal } from '../auth/access.decorator';
 import type { Principal } from '../auth/credentials';
 import { TranscriptionJobsService } from '../jobs/transcription-jobs.service';
@@ -42,6 +42,8 @@ export class TranscribeController {
       throw new ServiceError(ErrorCode.NoWorkers, 'no transcription worker is running; retry later or submit with async=true');
     }
     this.checkModelName(options.whisperModel, workers);
+    // an official .en name is known to be English-only here already: no job, no upload stored
+    if (options.whisperModel && isEnglishOnlyModelName(options.whisperModel)) assertEnglishOnlyLanguages(options.whisperModel, options.allowedLanguages);
     const outcome = await this.jobs.submit(file.buffer, file.originalname, options, !body.async, principal);
     if (outcome.kind === 'completed') return outcome.result;
     response.status(202);
