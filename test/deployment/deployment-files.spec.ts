@@ -111,7 +111,7 @@ describe('Dockerfiles', () => {
   it('build whisper.cpp with CUDA on a CUDA base image for the worker', () => {
     const dockerfile = read('Dockerfile.worker');
     expect(dockerfile).toMatch(/FROM nvidia\/cuda:\$\{CUDA_VERSION\}-devel/);
-    expect(dockerfile).toMatch(/FROM nvidia\/cuda:\$\{CUDA_VERSION\}-runtime/);
+    expect(dockerfile).toMatch(/FROM nvidia\/cuda:\$\{CUDA_VERSION\}-cudnn-runtime/);
     expect(dockerfile).toMatch(/WHISPER_CUDA=1/);
     expect(read('scripts/build-native.js')).toMatch(/GGML_CUDA=ON/);
     expect(dockerfile).toMatch(/ffmpeg/);
@@ -120,6 +120,21 @@ describe('Dockerfiles', () => {
 
   it('skip the onnxruntime CUDA download during npm ci (offline-safe)', () => {
     for (const file of ['Dockerfile.api', 'Dockerfile.worker']) expect(read(file)).toMatch(/ONNXRUNTIME_NODE_INSTALL=skip/);
+  });
+
+  it('give the worker image the CUDA execution provider of onnxruntime after npm ci, and check it is there', () => {
+    const dockerfile = read('Dockerfile.worker');
+    const install = /RUN ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules\/onnxruntime-node\/script\/install\.js/.exec(dockerfile);
+    expect(install).not.toBeNull();
+    // after the skipped npm ci and after npm prune, before the runtime stage copies node_modules
+    expect(install!.index).toBeGreaterThan(dockerfile.indexOf('RUN npm ci'));
+    expect(install!.index).toBeGreaterThan(dockerfile.indexOf('npm prune'));
+    expect(install!.index).toBeLessThan(dockerfile.lastIndexOf('FROM '));
+    expect(dockerfile).toMatch(/test -f node_modules\/onnxruntime-node\/bin\/napi-v6\/linux\/x64\/libonnxruntime_providers_cuda\.so/);
+    // the manifest the install script reads really names that file for cuda12
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const metadata = require(join(ROOT, 'node_modules/onnxruntime-node/script/install-metadata.js')) as { manifests: Record<string, Record<string, unknown>> };
+    expect(Object.keys(metadata.manifests['linux/x64:cuda12'])).toContain('./libonnxruntime_providers_cuda.so');
   });
 
   it('copy every source folder the TypeScript build includes', () => {
