@@ -2,9 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /**
- * Default alignment model per language, following WhisperX's table (torchaudio's wav2vec2 base for
- * English, VoxPopuli base 10k for fr/de/es/it, community XLSR fine-tunes for the others), named by
- * their Hugging Face repositories.
+ * Default alignment model per language: WhisperX's current table (whisperx/alignment.py,
+ * DEFAULT_ALIGN_MODELS_TORCH + DEFAULT_ALIGN_MODELS_HF), torchaudio's bundles named by their
+ * Hugging Face twins (wav2vec2 base 960h for English, VoxPopuli base 10k for fr/de/es/it).
  */
 export const DEFAULT_ALIGNMENT_MODELS: Readonly<Record<string, string>> = {
   en: 'facebook/wav2vec2-base-960h',
@@ -28,15 +28,27 @@ export const DEFAULT_ALIGNMENT_MODELS: Readonly<Record<string, string>> = {
   tr: 'mpoyraz/wav2vec2-xls-r-300m-cv7-turkish',
   da: 'saattrupdan/wav2vec2-xls-r-300m-ftspeech',
   he: 'imvladikon/wav2vec2-xls-r-300m-hebrew',
-  vi: 'nguyenvulebinh/wav2vec2-base-vi',
+  // the older nguyenvulebinh/wav2vec2-base-vi has no CTC head (WhisperX moved off it)
+  vi: 'nguyenvulebinh/wav2vec2-base-vi-vlsp2020',
   ko: 'kresnik/wav2vec2-large-xlsr-korean',
   ur: 'kingabzpro/wav2vec2-large-xls-r-300m-Urdu',
   te: 'anuragshas/wav2vec2-large-xlsr-53-telugu',
   hi: 'theainerd/Wav2Vec2-large-xlsr-hindi',
   ca: 'softcatala/wav2vec2-large-xlsr-catala',
   ml: 'gvs/wav2vec2-large-xlsr-malayalam',
-  no: 'NbAiLab/nb-wav2vec2-1b-bokmaal',
-  nn: 'NbAiLab/nb-wav2vec2-300m-nynorsk',
+  no: 'NbAiLab/nb-wav2vec2-1b-bokmaal-v2',
+  nn: 'NbAiLab/nb-wav2vec2-1b-nynorsk',
+  sk: 'comodoro/wav2vec2-xls-r-300m-sk-cv8',
+  sl: 'anton-l/wav2vec2-large-xlsr-53-slovenian',
+  hr: 'classla/wav2vec2-xls-r-parlaspeech-hr',
+  ro: 'gigant/romanian-wav2vec2',
+  eu: 'stefan-it/wav2vec2-large-xlsr-53-basque',
+  gl: 'ifrz/wav2vec2-large-xlsr-galician',
+  ka: 'xsway/wav2vec2-large-xlsr-georgian',
+  lv: 'jimregan/wav2vec2-large-xlsr-latvian-cv',
+  tl: 'Khalsuu/filipino-wav2vec2-l-xls-r-300m-official',
+  sv: 'KBLab/wav2vec2-large-voxrex-swedish',
+  id: 'cahya/wav2vec2-large-xlsr-indonesian',
 };
 
 /** Languages written without spaces: aligned character by character. */
