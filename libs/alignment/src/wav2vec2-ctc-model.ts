@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { InFlightRuns } from '@app/model-cache';
 import { ALIGNMENT_MODEL_FILES } from './alignment-model-registry';
 import { CtcVocabulary } from './alignment-types';
 import { buildCtcVocabulary } from './ctc-vocabulary';
@@ -29,6 +30,9 @@ export interface Wav2Vec2LoadOptions {
 
 /** A wav2vec2 CTC model exported to ONNX (input_values [1, samples] → logits [1, frames, vocab]). */
 export class Wav2Vec2CtcModel {
+  private readonly runs: InFlightRuns;
+  private released?: Promise<void>;
+
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly name: string,
@@ -36,7 +40,9 @@ export class Wav2Vec2CtcModel {
     readonly doNormalize: boolean,
     private readonly inputName: string,
     private readonly outputName: string,
-  ) {}
+  ) {
+    this.runs = new InFlightRuns(`alignment model ${name}`);
+  }
 
   static async load(dir: string, name: string, options: Wav2Vec2LoadOptions): Promise<Wav2Vec2CtcModel> {
     const vocab = buildCtcVocabulary(JSON.parse(readFileSync(join(dir, ALIGNMENT_MODEL_FILES.vocab), 'utf8')) as Record<string, number>);
@@ -63,7 +69,11 @@ export class Wav2Vec2CtcModel {
    * Emissions for one segment's audio (16 kHz mono). Segments shorter than the receptive field are
    * zero-padded; long ones run in ≤ 30 s pieces so memory stays bounded.
    */
-  async emissions(pcm: Float32Array): Promise<Emissions> {
+  emissions(pcm: Float32Array): Promise<Emissions> {
+    return this.runs.run(() => this.emit(pcm));
+  }
+
+  private async emit(pcm: Float32Array): Promise<Emissions> {
     const pieces: Float32Array[] = [];
     let frames = 0;
     for (let at = 0; at < Math.max(pcm.length, 1); at += MAX_CHUNK_SAMPLES) {
@@ -81,8 +91,11 @@ export class Wav2Vec2CtcModel {
     return { logits, frames };
   }
 
-  async release(): Promise<void> {
-    await this.session.release();
+  /** Frees the session once the calls in flight have ended; later calls are refused. Idempotent. */
+  release(): Promise<void> {
+    const released = this.released ?? this.runs.close().then(() => this.session.release());
+    this.released = released;
+    return released;
   }
 
   private async runPiece(samples: Float32Array): Promise<Emissions> {

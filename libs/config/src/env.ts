@@ -8,7 +8,10 @@ export interface ServiceConfig {
   computeType: ComputeType;
   modelDir: string;
   whisperModel: string;
+  /** whisper models kept loaded per worker (VAD and diarization models stay loaded beside them) */
   modelCacheSize: number;
+  /** alignment (wav2vec2) models kept loaded per worker, one per language */
+  alignCacheSize: number;
   hfAuthToken?: string;
   maxUploadMb: number;
   maxAudioSeconds: number;
@@ -51,6 +54,7 @@ export const ENV_VARIABLES = [
   'MAX_UPLOAD_MB', 'MAX_AUDIO_SECONDS', 'SYNC_TIMEOUT_S', 'ADMIN_TOKEN', 'API_KEYS', 'WORKER_CONCURRENCY',
   'AUDIO_TTL_S', 'WHISPER_THREADS', 'DECODE_TIMEOUT_S', 'MODEL_DOWNLOAD_TIMEOUT_S', 'GPU_DECODERS',
   'HOST', 'UPLOAD_IDLE_TIMEOUT_S', 'MAX_QUEUED_PER_KEY', 'RESULT_TTL_S',
+  'ALIGN_CACHE_SIZE',
 ] as const;
 
 function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -87,6 +91,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     modelDir: optionalString(env, 'MODEL_DIR') ?? './models',
     whisperModel: optionalString(env, 'WHISPER_MODEL') ?? 'small',
     modelCacheSize: intVar(env, 'MODEL_CACHE_SIZE', 3, 1, 64),
+    alignCacheSize: intVar(env, 'ALIGN_CACHE_SIZE', 2, 1, 64),
     hfAuthToken: optionalString(env, 'HF_AUTH_TOKEN'),
     maxUploadMb: intVar(env, 'MAX_UPLOAD_MB', 200, 1, 10_000),
     maxAudioSeconds: intVar(env, 'MAX_AUDIO_SECONDS', 4 * 3600, 1, 48 * 3600),

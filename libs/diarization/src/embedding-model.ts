@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
+import { InFlightRuns } from '@app/model-cache';
 import { computeFbank, FbankWindow } from './fbank';
 import { createSession } from './segmentation-model';
 
@@ -42,11 +43,16 @@ function readFeatureConfig(configPath: string | undefined, inputName: string): E
 
 /** A speaker-embedding model: 80-bin Kaldi fbank [1, T, 80] → embedding [1, D] (WeSpeaker 256, CAM++ 192/512). */
 export class SpeakerEmbeddingModel {
+  private readonly runs: InFlightRuns;
+  private released?: Promise<void>;
+
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly name: string,
     readonly features: EmbeddingFeatureConfig,
-  ) {}
+  ) {
+    this.runs = new InFlightRuns(`speaker-embedding model ${name}`);
+  }
 
   static async load(path: string, name: string, options: EmbeddingLoadOptions): Promise<SpeakerEmbeddingModel> {
     const session = await createSession(path, options.useGpu, options.threads);
@@ -58,11 +64,14 @@ export class SpeakerEmbeddingModel {
     const fbank = computeFbank(samples, { window: this.features.window, numMelBins: this.features.numMelBins, subtractMean: this.features.normalizeMean });
     if (fbank.frames === 0) throw new RangeError('audio too short for a speaker embedding');
     const feats = new ort.Tensor('float32', fbank.features, [1, fbank.frames, fbank.bins]);
-    const output = (await this.session.run({ [this.session.inputNames[0]]: feats }))[this.session.outputNames[0]];
+    const output = (await this.runs.run(() => this.session.run({ [this.session.inputNames[0]]: feats })))[this.session.outputNames[0]];
     return new Float32Array(output.data as Float32Array);
   }
 
-  async release(): Promise<void> {
-    await this.session.release();
+  /** Frees the session once the calls in flight have ended; later calls are refused. Idempotent. */
+  release(): Promise<void> {
+    const released = this.released ?? this.runs.close().then(() => this.session.release());
+    this.released = released;
+    return released;
   }
 }

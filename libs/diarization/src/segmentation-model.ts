@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
+import { InFlightRuns } from '@app/model-cache';
 
 /** pyannote segmentation-3.0 geometry: 10 s windows, 589 frames, 270-sample step, 991-sample receptive field. */
 export interface SegmentationGeometry {
@@ -63,11 +64,16 @@ export async function createSession(path: string, useGpu: boolean, threads?: num
  * [N, 1, window] audio → [N, frames, 7] powerset log-probabilities.
  */
 export class SegmentationModel {
+  private readonly runs: InFlightRuns;
+  private released?: Promise<void>;
+
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly name: string,
     readonly geometry: SegmentationGeometry,
-  ) {}
+  ) {
+    this.runs = new InFlightRuns(`segmentation model ${name}`);
+  }
 
   static async load(path: string, name: string, options: SegmentationLoadOptions): Promise<SegmentationModel> {
     return new SegmentationModel(await createSession(path, options.useGpu, options.threads), name, readGeometry(options.configPath));
@@ -78,7 +84,7 @@ export class SegmentationModel {
     const { windowSamples, classes } = this.geometry;
     if (windows.length !== count * windowSamples) throw new RangeError(`expected ${count} windows of ${windowSamples} samples`);
     const input = new ort.Tensor('float32', windows, [count, 1, windowSamples]);
-    const output = (await this.session.run({ [this.session.inputNames[0]]: input }))[this.session.outputNames[0]];
+    const output = (await this.runs.run(() => this.session.run({ [this.session.inputNames[0]]: input })))[this.session.outputNames[0]];
     const [, frames, width] = output.dims.map(Number);
     if (width !== classes) throw new Error(`segmentation model ${this.name} emits ${width} classes per frame, expected ${classes}`);
     const logProbs = new Float32Array(output.data as Float32Array);
@@ -86,8 +92,11 @@ export class SegmentationModel {
     return { logProbs, frames };
   }
 
-  async release(): Promise<void> {
-    await this.session.release();
+  /** Frees the session once the calls in flight have ended; later calls are refused. Idempotent. */
+  release(): Promise<void> {
+    const released = this.released ?? this.runs.close().then(() => this.session.release());
+    this.released = released;
+    return released;
   }
 }
 

@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { InFlightRuns } from '@app/model-cache';
 
 /** The model's only supported rate here; callers resample to it first. */
 export const VAD_SAMPLE_RATE = 16_000;
@@ -39,6 +40,9 @@ export function defaultSileroVadPath(): string {
  * package's exports load.
  */
 export class SileroVadModel {
+  private readonly runs = new InFlightRuns('Silero VAD model');
+  private released?: Promise<void>;
+
   private constructor(
     private readonly session: ort.InferenceSession,
     private readonly hasSampleRateInput: boolean,
@@ -70,7 +74,11 @@ export class SileroVadModel {
    * across frames, so this is the same sequence Silero's get_speech_timestamps computes.
    * Each call owns its buffers and state, so overlapping calls on one model are safe.
    */
-  async probabilities(pcm: Float32Array, onProgress?: VadProgress): Promise<Float32Array> {
+  probabilities(pcm: Float32Array, onProgress?: VadProgress): Promise<Float32Array> {
+    return this.runs.run(() => this.score(pcm, onProgress));
+  }
+
+  private async score(pcm: Float32Array, onProgress?: VadProgress): Promise<Float32Array> {
     const frames = Math.ceil(pcm.length / VAD_FRAME_SAMPLES);
     const probs = new Float32Array(frames);
     // one input buffer for the whole file: [context | frame], rewritten in place every frame
@@ -96,7 +104,10 @@ export class SileroVadModel {
     return probs;
   }
 
-  async release(): Promise<void> {
-    await this.session.release();
+  /** Frees the session once the calls in flight have ended; later calls are refused. Idempotent. */
+  release(): Promise<void> {
+    const released = this.released ?? this.runs.close().then(() => this.session.release());
+    this.released = released;
+    return released;
   }
 }

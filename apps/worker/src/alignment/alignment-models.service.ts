@@ -1,15 +1,19 @@
+import { join } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
-import { AlignmentModelLocation, AlignmentModelUnavailable, ensureAlignmentModel, locateAlignmentModel, Wav2Vec2CtcModel } from '@app/alignment';
+import { ALIGNMENT_MODEL_FILES, AlignmentModelLocation, AlignmentModelUnavailable, ensureAlignmentModel, locateAlignmentModel, Wav2Vec2CtcModel } from '@app/alignment';
 import { hideModelDir, inModelDir } from '@app/model-cache';
-import { LoadedModel, ModelCacheService } from '../models/model-cache.service';
+import { fileBytes, LoadedModel, ModelCacheService, ModelLease } from '../models/model-cache.service';
 import { downloadOptions, inferenceThreads } from '../models/model-loading';
 
 export interface LoadedAlignmentModel extends LoadedModel {
   model: Wav2Vec2CtcModel;
 }
 
-/** wav2vec2 CTC models per language (kind "align"), resolved from MODEL_DIR/align/<lang>/ or downloaded. */
+/**
+ * wav2vec2 CTC models per language (kind "align", an LRU of ALIGN_CACHE_SIZE), resolved from
+ * MODEL_DIR/align/<lang>/ or downloaded.
+ */
 @Injectable()
 export class AlignmentModelsService {
   private readonly logger = new Logger(AlignmentModelsService.name);
@@ -19,11 +23,25 @@ export class AlignmentModelsService {
     private readonly cache: ModelCacheService,
   ) {}
 
-  /** Throws AlignmentModelUnavailable (with the reason) when there is no model for the language. */
-  acquire(language: string): Promise<LoadedAlignmentModel> {
+  /**
+   * A lease on the language's model (release it when done; it is not freed before). Throws
+   * AlignmentModelUnavailable (with the reason) when there is no model for the language.
+   */
+  async lease(language: string): Promise<ModelLease<LoadedAlignmentModel>> {
+    const { key, load } = this.loader(language);
+    return this.cache.acquire('align', key, load);
+  }
+
+  /** Loads the language's model into the cache without holding it (warm-up, load checks): not for running it. */
+  async acquire(language: string): Promise<LoadedAlignmentModel> {
+    const { key, load } = this.loader(language);
+    return this.cache.warm('align', key, load);
+  }
+
+  private loader(language: string): { key: string; load: () => Promise<LoadedAlignmentModel> } {
     const location = locateAlignmentModel(language, this.config.modelDir);
     const key = `align:${location.dir}:${this.config.device}`;
-    return this.cache.getOrLoad(key, async () => {
+    const load = async (): Promise<LoadedAlignmentModel> => {
       await ensureAlignmentModel(location, downloadOptions(this.config, this.logger));
       const { name } = locateAlignmentModel(language, this.config.modelDir);
       const started = Date.now();
@@ -34,8 +52,10 @@ export class AlignmentModelsService {
         throw this.loadFailure(location, error);
       });
       this.logger.log(`loaded alignment model ${name} for ${language} in ${Date.now() - started} ms`);
-      return { model, label: `align:${language}/${name}`, dispose: () => model.release() };
-    });
+      const onnx = join(location.dir, ALIGNMENT_MODEL_FILES.model);
+      return { model, label: `align:${language}/${name}`, bytes: fileBytes(onnx, `${onnx}_data`), dispose: () => model.release() };
+    };
+    return { key, load };
   }
 
   /** A model that is there but does not load: the full error to the log, the result's reason without server paths. */

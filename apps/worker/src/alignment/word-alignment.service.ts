@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { SAMPLE_RATE } from '@app/audio';
 import { alignSegment, AlignmentModelUnavailable, CHARACTER_ALIGNED_LANGUAGES, WAV2VEC2_FRAME_GEOMETRY } from '@app/alignment';
 import { AlignmentStatus, SegmentResult, WordResult } from '@app/contracts';
+import { JobLeases } from '../models/model-cache.service';
 import { AlignmentModelsService } from './alignment-models.service';
 
 export interface AlignmentOutcome {
@@ -27,10 +28,28 @@ export class WordAlignmentService {
     language: string,
     onSegmentDone: (done: number, total: number) => void,
     signal: AbortSignal,
+    /** the job's leases: the model stays held until the job ends; without, it is released when this call ends */
+    jobLeases?: JobLeases,
+  ): Promise<AlignmentOutcome> {
+    const leases = jobLeases ?? new JobLeases();
+    try {
+      return await this.alignWith(leases, segments, pcm, language, onSegmentDone, signal);
+    } finally {
+      if (!jobLeases) leases.releaseAll();
+    }
+  }
+
+  private async alignWith(
+    leases: JobLeases,
+    segments: SegmentResult[],
+    pcm: Float32Array,
+    language: string,
+    onSegmentDone: (done: number, total: number) => void,
+    signal: AbortSignal,
   ): Promise<AlignmentOutcome> {
     let loaded;
     try {
-      loaded = await this.models.acquire(language);
+      loaded = leases.hold(await this.models.lease(language));
     } catch (error) {
       if (!(error instanceof AlignmentModelUnavailable)) this.logger.warn(`alignment model for ${language} failed to load: ${(error as Error).message}`);
       return { segments, status: { status: 'unavailable', reason: (error as Error).message } };

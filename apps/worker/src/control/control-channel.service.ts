@@ -46,12 +46,22 @@ export class ControlChannelService implements OnApplicationBootstrap, OnApplicat
       return;
     }
     const before = rssMb();
-    const unloaded = await this.cache.unloadAll();
+    // models a running job holds are marked and freed when it lets go (counted in models_pending)
+    const { unloaded, pending } = await this.cache.unloadAll();
     // let V8 return what it can too, when the process was started with --expose-gc
     (globalThis as { gc?: () => void }).gc?.();
-    const reply: GcReply = { worker_id: WORKER_ID, models_unloaded: unloaded, rss_mb_before: before, rss_mb_after: rssMb() };
-    this.logger.log(`gc: unloaded ${unloaded} model(s), RSS ${reply.rss_mb_before} → ${reply.rss_mb_after} MB`);
+    const reply: GcReply = { worker_id: WORKER_ID, models_unloaded: unloaded, models_pending: pending, rss_mb_before: before, rss_mb_after: rssMb() };
+    this.logger.log(
+      `gc: unloaded ${unloaded} model(s)${pending ? ` (${pending} freed when the running job lets go)` : ''}, RSS ${reply.rss_mb_before} → ${reply.rss_mb_after} MB`,
+    );
+    if (pending > 0) void this.beatWhenDrained();
     await this.redis.publish(RedisChannels.gcReply(redisDatabase(this.redis), request.request_id), JSON.stringify(reply));
+    await this.heartbeat.beat();
+  }
+
+  /** The heartbeat shows pending models gone as soon as their jobs have freed them. */
+  private async beatWhenDrained(): Promise<void> {
+    await this.cache.drained();
     await this.heartbeat.beat();
   }
 

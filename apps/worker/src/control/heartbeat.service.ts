@@ -7,6 +7,7 @@ import { ModelCacheService } from '../models/model-cache.service';
 import { WhisperModelsService } from '../models/whisper-models.service';
 import { ActiveJobsRegistry } from '../transcription/active-jobs.registry';
 import { WORKER_REDIS } from '../worker.tokens';
+import { rssMb } from './rss';
 import { WORKER_ID } from './worker-identity';
 
 /** Liveness through Redis (workers have no HTTP): a key with a short TTL, refreshed every few seconds. */
@@ -36,7 +37,9 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
       pid: process.pid,
       device: this.config.device,
       compute_type: this.config.computeType,
-      models: await this.cache.loadedLabels(),
+      models: this.cache.loadedLabels(),
+      loaded_models: this.cache.loadedModels(),
+      rss_mb: rssMb(),
       available_models: [...new Set([...this.models.availableModels(), ...OFFICIAL_WHISPER_MODELS])],
       default_model: this.config.whisperModel,
       busy: this.activeJobs.count > 0,

@@ -11,7 +11,7 @@ import {
   SpeakerEmbeddingModel,
 } from '@app/diarization';
 import { hideModelDir, inModelDir } from '@app/model-cache';
-import { LoadedModel, ModelCacheService } from '../models/model-cache.service';
+import { fileBytes, LoadedModel, ModelCacheService, ModelLease } from '../models/model-cache.service';
 import { downloadOptions, inferenceThreads } from '../models/model-loading';
 
 export interface LoadedDiarizationModels extends LoadedModel {
@@ -21,7 +21,10 @@ export interface LoadedDiarizationModels extends LoadedModel {
   name: string;
 }
 
-/** The segmentation + speaker-embedding pair (kind "diarize"), from MODEL_DIR/diarize/ or downloaded. */
+/**
+ * The segmentation + speaker-embedding pair (kind "diarize", one cache entry that stays loaded until
+ * /gc), from MODEL_DIR/diarize/ or downloaded.
+ */
 @Injectable()
 export class DiarizationModelsService {
   private readonly logger = new Logger(DiarizationModelsService.name);
@@ -31,15 +34,30 @@ export class DiarizationModelsService {
     private readonly cache: ModelCacheService,
   ) {}
 
-  /** Throws DiarizationModelUnavailable (with the reason) when the models can't be had. */
-  acquire(): Promise<LoadedDiarizationModels> {
+  /**
+   * A lease on the pair (release it when done; it is not freed before). Throws
+   * DiarizationModelUnavailable (with the reason) when the models can't be had.
+   */
+  async lease(): Promise<ModelLease<LoadedDiarizationModels>> {
+    const { key, load } = this.loader();
+    return this.cache.acquire('diarize', key, load);
+  }
+
+  /** Loads the pair into the cache without holding it (warm-up, load checks): not for running it. */
+  async acquire(): Promise<LoadedDiarizationModels> {
+    const { key, load } = this.loader();
+    return this.cache.warm('diarize', key, load);
+  }
+
+  private loader(): { key: string; load: () => Promise<LoadedDiarizationModels> } {
     const paths = locateDiarizationModels(this.config.modelDir);
-    return this.cache.getOrLoad(`diarize:${paths.dir}:${this.config.device}`, async () => {
+    const load = async (): Promise<LoadedDiarizationModels> => {
       await ensureDiarizationModels(paths, downloadOptions(this.config, this.logger));
       return this.load(paths).catch((error: unknown) => {
         throw this.loadFailure(paths, error);
       });
-    });
+    };
+    return { key: `diarize:${paths.dir}:${this.config.device}`, load };
   }
 
   private async load(paths: DiarizationModelPaths): Promise<LoadedDiarizationModels> {
@@ -66,6 +84,7 @@ export class DiarizationModelsService {
       embedding,
       name,
       label: `diarize/${embedding.name}`,
+      bytes: fileBytes(paths.segmentation, `${paths.segmentation}_data`, paths.embedding, `${paths.embedding}_data`),
       dispose: async () => {
         await Promise.all([segmentation.release(), embedding.release()]);
       },

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { assignSpeakers, diarize, DiarizationModelUnavailable, speakingTime, SpeakerTurn } from '@app/diarization';
 import { DiarizationStatus, SegmentResult } from '@app/contracts';
+import { JobLeases } from '../models/model-cache.service';
 import { DiarizationModelsService } from './diarization-models.service';
 
 export interface DiarizationOutcome {
@@ -24,10 +25,28 @@ export class SpeakerDiarizationService {
     options: { minSpeakers?: number; maxSpeakers?: number },
     onProgress: (fraction: number) => void,
     signal: AbortSignal,
+    /** the job's leases: the models stay held until the job ends; without, they are released when this call ends */
+    jobLeases?: JobLeases,
+  ): Promise<DiarizationOutcome> {
+    const leases = jobLeases ?? new JobLeases();
+    try {
+      return await this.diarizeWith(leases, segments, pcm, options, onProgress, signal);
+    } finally {
+      if (!jobLeases) leases.releaseAll();
+    }
+  }
+
+  private async diarizeWith(
+    leases: JobLeases,
+    segments: SegmentResult[],
+    pcm: Float32Array,
+    options: { minSpeakers?: number; maxSpeakers?: number },
+    onProgress: (fraction: number) => void,
+    signal: AbortSignal,
   ): Promise<DiarizationOutcome> {
     let models;
     try {
-      models = await this.models.acquire();
+      models = leases.hold(await this.models.lease());
     } catch (error) {
       if (!(error instanceof DiarizationModelUnavailable)) this.logger.warn(`diarization models failed to load: ${(error as Error).message}`);
       return { segments, status: { status: 'unavailable', reason: (error as Error).message } };

@@ -1,44 +1,127 @@
+import { statSync } from 'node:fs';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
-import { CachedModel, LruModelCache } from '@app/model-cache';
+import { LoadedModelInfo, LoadedModelKind } from '@app/contracts';
+import { CachedModel, ClearResult, LruModelCache, ModelLease } from '@app/model-cache';
 
 /** Anything the worker keeps loaded: whisper contexts, ONNX sessions. */
 export interface LoadedModel extends CachedModel {
   /** how /health lists it, e.g. "small/int8" or "align:en/wav2vec2-base-960h" */
   label: string;
+  /** size of the file(s) loaded (≈ the weights' memory), as the heartbeat reports it */
+  bytes: number;
 }
 
+export type { ModelLease };
+
+/** Sum of the sizes of the files that exist among `paths` (a model's .onnx and its optional .onnx_data). */
+export function fileBytes(...paths: string[]): number {
+  let total = 0;
+  for (const path of paths) {
+    try {
+      total += statSync(path).size;
+    } catch {
+      // absent optional file
+    }
+  }
+  return total;
+}
+
+/** The leases one job holds; all released together when the job ends. */
+export class JobLeases {
+  private readonly leases: ModelLease<LoadedModel>[] = [];
+
+  /** Keeps the lease until releaseAll(); returns its model. */
+  hold<T extends LoadedModel>(lease: ModelLease<T>): T {
+    this.leases.push(lease);
+    return lease.model;
+  }
+
+  get count(): number {
+    return this.leases.length;
+  }
+
+  releaseAll(): void {
+    for (const lease of this.leases.splice(0)) lease.release();
+  }
+}
+
+/** What `unloadAll()` did, across every cache. */
+export type UnloadResult = ClearResult;
+
 /**
- * The worker's one LRU of loaded models (MODEL_CACHE_SIZE entries across all kinds). Keys are
- * `<kind>:<what was loaded>:<device>`, so one file is never loaded twice under two names.
+ * The worker's model caches, one per kind so that one kind never evicts another:
+ * - whisper: LRU of MODEL_CACHE_SIZE, keyed `whisper:<file>:<device>` (the original service's meaning)
+ * - align: LRU of ALIGN_CACHE_SIZE, keyed `align:<dir>:<device>` (one model per language)
+ * - vad, diarize: one entry each (Silero; the segmentation + embedding pair), never evicted.
+ * Users hold leases; eviction and /gc free a model when its last lease is released.
  */
 @Injectable()
 export class ModelCacheService implements OnApplicationShutdown {
   private readonly logger = new Logger(ModelCacheService.name);
-  private readonly cache: LruModelCache<LoadedModel>;
+  private readonly caches: Record<LoadedModelKind, LruModelCache<LoadedModel>>;
 
   constructor(@Inject(SERVICE_CONFIG) config: ServiceConfig) {
-    this.cache = new LruModelCache(config.modelCacheSize, (key) => this.logger.log(`unloading ${key}`));
+    const hooks = {
+      onRemove: (key: string, reason: string, leases: number) =>
+        this.logger.log(leases > 0 ? `unloading ${key} (${reason}) once ${leases} job(s) using it let go` : `unloading ${key} (${reason})`),
+      onDisposed: (key: string) => this.logger.log(`freed ${key}`),
+      onDisposeError: (key: string, error: unknown) => this.logger.warn(`freeing ${key} failed: ${(error as Error)?.message ?? String(error)}`),
+    };
+    this.caches = {
+      whisper: new LruModelCache(config.modelCacheSize, hooks),
+      // one key (Silero on the CPU): loaded once, only /gc unloads it (and the next job reloads it)
+      vad: new LruModelCache(1, hooks),
+      align: new LruModelCache(config.alignCacheSize, hooks),
+      // one key (MODEL_DIR/diarize on DEVICE): the pair stays loaded, only /gc unloads it
+      diarize: new LruModelCache(1, hooks),
+    };
   }
 
-  getOrLoad<T extends LoadedModel>(key: string, load: () => Promise<T>): Promise<T> {
-    return this.cache.getOrLoad(key, load);
+  /** A lease on the model (loaded when needed); release it when done, or hand it to a JobLeases. */
+  acquire<T extends LoadedModel>(kind: LoadedModelKind, key: string, load: () => Promise<T>): Promise<ModelLease<T>> {
+    return this.caches[kind].acquire(key, load);
   }
 
-  async loadedLabels(): Promise<string[]> {
-    return (await this.cache.loaded()).map((model) => model.label);
+  /** Loads (or finds) the model without holding it: boot warm-up and load checks. */
+  warm<T extends LoadedModel>(kind: LoadedModelKind, key: string, load: () => Promise<T>): Promise<T> {
+    return this.caches[kind].warm(key, load);
   }
 
+  /** Labels of the cached models (not those draining), as the heartbeat's `models` lists them. */
+  loadedLabels(): string[] {
+    return this.kinds().flatMap(([, cache]) => cache.snapshot().filter((e) => !e.draining).map((e) => e.model.label));
+  }
+
+  /** Every model in memory, draining ones included. */
+  loadedModels(): LoadedModelInfo[] {
+    return this.kinds().flatMap(([kind, cache]) =>
+      cache.snapshot().map((e) => ({ label: e.model.label, kind, bytes: e.model.bytes, in_use: e.leases, draining: e.draining })),
+    );
+  }
+
+  /** Models in the caches (loading ones included, draining ones not). */
   get size(): number {
-    return this.cache.size;
+    return this.kinds().reduce((sum, [, cache]) => sum + cache.size, 0);
   }
 
-  /** Drops every model (whisper_free / InferenceSession.release); returns how many. */
-  unloadAll(): Promise<number> {
-    return this.cache.clear();
+  /** /gc: every model out of every cache; unleased ones freed before this resolves, leased ones when their jobs let go. */
+  async unloadAll(): Promise<UnloadResult> {
+    const results = await Promise.all(this.kinds().map(([, cache]) => cache.clear()));
+    return results.reduce((sum, r) => ({ unloaded: sum.unloaded + r.unloaded, pending: sum.pending + r.pending }), { unloaded: 0, pending: 0 });
+  }
+
+  /** Resolves once every model taken out of a cache so far has been freed. */
+  async drained(): Promise<void> {
+    await Promise.all(this.kinds().map(([, cache]) => cache.drained()));
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.unloadAll();
+    const { pending } = await this.unloadAll();
+    if (pending > 0) this.logger.log(`${pending} model(s) still in use at shutdown: freed when their jobs end`);
+  }
+
+  private kinds(): [LoadedModelKind, LruModelCache<LoadedModel>][] {
+    return Object.entries(this.caches) as [LoadedModelKind, LruModelCache<LoadedModel>][];
   }
 }

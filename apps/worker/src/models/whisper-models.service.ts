@@ -8,7 +8,7 @@ import {
   WhisperModelHandle,
   WhisperModelSpec,
 } from '@app/whisper';
-import { LoadedModel, ModelCacheService } from './model-cache.service';
+import { LoadedModel, ModelCacheService, ModelLease } from './model-cache.service';
 import { downloadOptions } from './model-loading';
 
 export interface LoadedWhisperModel extends LoadedModel {
@@ -32,18 +32,33 @@ export class WhisperModelsService {
     private readonly cache: ModelCacheService,
   ) {}
 
-  /** Resolves (throws unknown_model / model_unavailable) and returns the loaded model. */
-  acquire(name: string | undefined): Promise<LoadedWhisperModel> {
+  /**
+   * Resolves (throws unknown_model / model_unavailable) and leases the loaded model: it is not freed
+   * (eviction, /gc) until the lease is released.
+   */
+  async lease(name: string | undefined): Promise<ModelLease<LoadedWhisperModel>> {
+    const { key, load } = this.loader(name);
+    return this.cache.acquire('whisper', key, load);
+  }
+
+  /** Loads the model into the cache without holding it (boot warm-up): not for running it. */
+  async acquire(name: string | undefined): Promise<LoadedWhisperModel> {
+    const { key, load } = this.loader(name);
+    return this.cache.warm('whisper', key, load);
+  }
+
+  private loader(name: string | undefined): { key: string; load: () => Promise<LoadedWhisperModel> } {
     const spec = resolveWhisperModel(name ?? this.config.whisperModel, this.config.computeType, this.config.modelDir);
     // keyed by the file actually loaded and the device: the default model and its explicit name share one entry
     const key = `whisper:${spec.fileName}:${this.config.device}`;
-    return this.cache.getOrLoad(key, async () => {
+    const load = async (): Promise<LoadedWhisperModel> => {
       const path = await ensureWhisperModelFile(spec, downloadOptions(this.config, this.logger));
       const started = Date.now();
       const handle = await loadWhisperModel(path, { useGpu: this.config.device === 'cuda' });
       this.logger.log(`loaded ${spec.fileName} on ${this.config.device} in ${Date.now() - started} ms`);
-      return { spec, handle, label: `${spec.name}/${precisionLabel(spec)}`, dispose: () => handle.free() };
-    });
+      return { spec, handle, label: `${spec.name}/${precisionLabel(spec)}`, bytes: handle.sizeBytes, dispose: () => handle.free() };
+    };
+    return { key, load };
   }
 
   availableModels(): string[] {

@@ -5,6 +5,7 @@ import { AlignmentStatus, ErrorCode, JobStage, SegmentResult, ServiceError, Tran
 import { tokensToWords } from '@app/whisper';
 import { WordAlignmentService } from '../alignment/word-alignment.service';
 import { DiarizationOutcome, SpeakerDiarizationService } from '../diarization/speaker-diarization.service';
+import { JobLeases } from '../models/model-cache.service';
 import { WhisperModelsService } from '../models/whisper-models.service';
 import { SpeechDetectionService } from '../vad/speech-detection.service';
 import { planParallelism, SpeechChunk, transcribeChunks } from './chunked-transcription';
@@ -48,7 +49,20 @@ export class TranscriptionPipeline {
     };
   }
 
+  /**
+   * Every model the job uses is leased from its first use to the end of the job (released here,
+   * whatever happens): eviction and /gc never free a model under a running job.
+   */
   async run(jobId: string, data: TranscribeJobData, audio: Buffer, hooks: PipelineHooks): Promise<TranscriptionResult> {
+    const leases = new JobLeases();
+    try {
+      return await this.runWith(leases, jobId, data, audio, hooks);
+    } finally {
+      leases.releaseAll();
+    }
+  }
+
+  private async runWith(leases: JobLeases, jobId: string, data: TranscribeJobData, audio: Buffer, hooks: PipelineHooks): Promise<TranscriptionResult> {
     const timings: Record<string, number> = {};
     const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
       const started = performance.now();
@@ -63,7 +77,7 @@ export class TranscriptionPipeline {
     // a .en name needs no file to be English-only: a 400 before any download
     checkLanguagesForModelName(options.whisperModel ?? this.config.whisperModel, options.allowedLanguages);
     hooks.onProgress('load_model', 1);
-    const model = await timed('load_model', () => this.models.acquire(options.whisperModel));
+    const model = leases.hold(await timed('load_model', () => this.models.lease(options.whisperModel)));
     const plan = planLanguage(model.handle.isMultilingual, options.allowedLanguages, model.spec.name);
 
     hooks.onProgress('decode', 3);
@@ -80,7 +94,7 @@ export class TranscriptionPipeline {
     let chunks: SpeechChunk[] | undefined;
     if (options.vad) {
       hooks.onProgress('vad', 4);
-      chunks = await timed('vad', () => this.speech.chunks(decoded.pcm, (fraction) => hooks.onProgress('vad', 4 + Math.round(fraction * 4))));
+      chunks = await timed('vad', () => this.speech.chunks(decoded.pcm, (fraction) => hooks.onProgress('vad', 4 + Math.round(fraction * 4)), leases));
       if (chunks.length === 0) return this.silentResult(jobId, data, plan, decoded.durationSeconds, model.spec.name, timings);
     }
 
@@ -130,7 +144,7 @@ export class TranscriptionPipeline {
     if (options.alignWords) {
       hooks.onProgress('align', 78);
       const aligned = await timed('align', () =>
-        this.alignment.align(segments, decoded.pcm, language, (done, total) => hooks.onProgress('align', 78 + Math.round((done / total) * 10)), hooks.signal),
+        this.alignment.align(segments, decoded.pcm, language, (done, total) => hooks.onProgress('align', 78 + Math.round((done / total) * 10)), hooks.signal, leases),
       );
       segments = aligned.segments;
       alignment = aligned.status;
@@ -145,6 +159,7 @@ export class TranscriptionPipeline {
           { minSpeakers: options.minSpeakers, maxSpeakers: options.maxSpeakers },
           (fraction) => hooks.onProgress('diarize', 88 + Math.round(fraction * 10)),
           hooks.signal,
+          leases,
         ),
       );
       segments = diarization.segments;

