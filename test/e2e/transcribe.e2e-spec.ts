@@ -111,6 +111,11 @@ describe('transcription service end to end', () => {
     expect(body.workers).toHaveLength(1);
     expect(body.workers[0].models).toEqual(expect.arrayContaining(['synthetic-micro/ggml']));
     expect(body.workers[0].device).toBe('cpu');
+    // each loaded model with its size: the generated micro model is ~8 MB on disk
+    const micro = body.workers[0].loaded_models.find((m: { label: string }) => m.label === 'synthetic-micro/ggml');
+    expect(micro).toMatchObject({ kind: 'whisper', draining: false });
+    expect(micro.bytes).toBeGreaterThan(1_000_000);
+    expect(body.workers[0].rss_mb).toBeGreaterThan(micro.bytes / 1e6);
     expect((await getJson(`${base}/health/live`)).body).toEqual({ status: 'ok' });
   });
 

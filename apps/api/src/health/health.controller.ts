@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import Redis from 'ioredis';
+import type { LoadedModelInfo } from '@app/contracts';
 import { API_REDIS } from '../api.tokens';
 import { Access, CurrentPrincipal } from '../auth/access.decorator';
 import type { Principal } from '../auth/credentials';
@@ -10,7 +11,16 @@ import { WorkerRegistry } from '../workers/worker-registry.service';
 export interface HealthBody {
   status: 'ok' | 'unavailable';
   redis: 'up' | 'down';
-  workers: { worker_id: string; device: string; models: string[]; busy: boolean; last_seen_ms: number }[];
+  workers: {
+    worker_id: string;
+    device: string;
+    models: string[];
+    /** every model in the worker's memory with its size (absent for workers that predate it) */
+    loaded_models?: LoadedModelInfo[];
+    rss_mb?: number;
+    busy: boolean;
+    last_seen_ms: number;
+  }[];
   reason?: string;
 }
 
@@ -45,6 +55,8 @@ export class HealthController {
       worker_id: worker.worker_id,
       device: worker.device,
       models: worker.models,
+      ...(worker.loaded_models ? { loaded_models: worker.loaded_models } : {}),
+      ...(worker.rss_mb !== undefined ? { rss_mb: worker.rss_mb } : {}),
       busy: worker.busy,
       last_seen_ms: Math.max(0, now - worker.ts),
     }));
