@@ -1,7 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { downloadFile, DownloadOptions, hideModelDir, inModelDir } from '@app/model-cache';
+import { downloadFile, DownloadOptions, hideModelDir, hubFileUrl, inModelDir } from '@app/model-cache';
 import { ALIGNMENT_MODEL_FILES, AlignmentModelLocation, onnxExportCandidates } from './alignment-model-registry';
+
+/** Where transformers.js-layout repositories keep the ONNX export (beside vocab.json). */
+export const ALIGNMENT_ONNX_EXPORT_FILE = 'onnx/model.onnx';
 
 /** Why an alignment model can't be had; the transcript then keeps whisper's own word times. */
 export class AlignmentModelUnavailable extends Error {}
@@ -22,13 +25,13 @@ export async function ensureAlignmentModel(location: AlignmentModelLocation, opt
   }
   const failures: string[] = [];
   for (const repo of onnxExportCandidates(location.sourceRepo)) {
-    const base = `https://huggingface.co/${repo}/resolve/main`;
+    const url = (file: string) => hubFileUrl(repo, file, options.hfEndpoint);
     try {
-      await downloadFile(`${base}/${ALIGNMENT_MODEL_FILES.vocab}`, join(location.dir, ALIGNMENT_MODEL_FILES.vocab), options);
+      await downloadFile(url(ALIGNMENT_MODEL_FILES.vocab), join(location.dir, ALIGNMENT_MODEL_FILES.vocab), options);
       for (const optional of [ALIGNMENT_MODEL_FILES.preprocessor, ALIGNMENT_MODEL_FILES.config]) {
-        await downloadFile(`${base}/${optional}`, join(location.dir, optional), options).catch(() => undefined);
+        await downloadFile(url(optional), join(location.dir, optional), options).catch(() => undefined);
       }
-      await downloadFile(`${base}/onnx/model.onnx`, join(location.dir, ALIGNMENT_MODEL_FILES.model), options);
+      await downloadFile(url(ALIGNMENT_ONNX_EXPORT_FILE), join(location.dir, ALIGNMENT_MODEL_FILES.model), options);
       return;
     } catch (error) {
       failures.push(`${repo}: ${(error as Error).message}`);

@@ -27,6 +27,12 @@ export interface ServiceConfig {
   decodeTimeoutS: number;
   /** max time to wait for a model download before failing the job */
   modelDownloadTimeoutS: number;
+  /** a model download that receives no byte for this long is cut off and resumed (MODEL_DOWNLOAD_STALL_S) */
+  modelDownloadStallS: number;
+  /** how long a model server may take to answer with headers; ends when the body starts */
+  modelDownloadConnectTimeoutS: number;
+  /** Hugging Face endpoint or mirror every model downloads from (HF_ENDPOINT, as huggingface_hub reads it) */
+  hfEndpoint: string;
   /** whisper states decoded at once on a GPU (batch_size is capped by it) */
   gpuDecoders: number;
   /** interface the API binds: loopback unless set (the Docker images set 0.0.0.0) */
@@ -54,6 +60,7 @@ export const ENV_VARIABLES = [
   'MAX_UPLOAD_MB', 'MAX_AUDIO_SECONDS', 'SYNC_TIMEOUT_S', 'ADMIN_TOKEN', 'API_KEYS', 'WORKER_CONCURRENCY',
   'AUDIO_TTL_S', 'WHISPER_THREADS', 'DECODE_TIMEOUT_S', 'MODEL_DOWNLOAD_TIMEOUT_S', 'GPU_DECODERS',
   'HOST', 'UPLOAD_IDLE_TIMEOUT_S', 'MAX_QUEUED_PER_KEY', 'RESULT_TTL_S',
+  'MODEL_DOWNLOAD_STALL_S', 'MODEL_DOWNLOAD_CONNECT_TIMEOUT_S', 'HF_ENDPOINT',
   'ALIGN_CACHE_SIZE',
 ] as const;
 
@@ -80,6 +87,21 @@ function optionalString(env: Env, name: string): string | undefined {
   return raw ? raw : undefined;
 }
 
+/** An http(s) base URL without a trailing slash. */
+function httpUrlVar(env: Env, name: string, fallback: string): string {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `expected an http(s) URL such as ${fallback}, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(name, `expected an http(s) URL such as ${fallback}, got "${raw}"`);
+  if (url.search || url.hash) throw new ConfigError(name, `expected a base URL without ?query or #fragment, got "${raw}"`);
+  return raw.replace(/\/+$/, '');
+}
+
 export function loadConfig(env: Env = process.env): ServiceConfig {
   const redisUrl = env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379';
   if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL', `expected redis://host:port, got "${redisUrl}"`);
@@ -103,6 +125,9 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     whisperThreads: intVar(env, 'WHISPER_THREADS', 0, 0, 256),
     decodeTimeoutS: intVar(env, 'DECODE_TIMEOUT_S', 300, 1, 24 * 3600),
     modelDownloadTimeoutS: intVar(env, 'MODEL_DOWNLOAD_TIMEOUT_S', 1800, 5, 24 * 3600),
+    modelDownloadStallS: intVar(env, 'MODEL_DOWNLOAD_STALL_S', 60, 1, 3600),
+    modelDownloadConnectTimeoutS: intVar(env, 'MODEL_DOWNLOAD_CONNECT_TIMEOUT_S', 20, 1, 600),
+    hfEndpoint: httpUrlVar(env, 'HF_ENDPOINT', 'https://huggingface.co'),
     gpuDecoders: intVar(env, 'GPU_DECODERS', 4, 1, 64),
     host: optionalString(env, 'HOST') ?? '127.0.0.1',
     uploadIdleTimeoutS: intVar(env, 'UPLOAD_IDLE_TIMEOUT_S', 30, 1, 3600),

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { downloadFile, DownloadOptions, hideModelDir, inModelDir } from '@app/model-cache';
+import { downloadFile, DownloadOptions, hideModelDir, hubFileUrl, inModelDir } from '@app/model-cache';
 
 /** Where the two diarization models live, and where they come from when missing. */
 export const DIARIZATION_MODEL_FILES = {
@@ -15,8 +15,18 @@ export const DIARIZATION_MODEL_FILES = {
  * and WeSpeaker's ResNet34-LM trained on VoxCeleb (256-d).
  */
 export const DIARIZATION_DOWNLOADS = {
-  segmentation: { name: 'pyannote-segmentation-3.0', url: 'https://huggingface.co/onnx-community/pyannote-segmentation-3.0/resolve/main/onnx/model.onnx' },
-  embedding: { name: 'wespeaker-voxceleb-resnet34-LM', url: 'https://huggingface.co/Wespeaker/wespeaker-voxceleb-resnet34-LM/resolve/main/voxceleb_resnet34_LM.onnx' },
+  segmentation: {
+    name: 'pyannote-segmentation-3.0',
+    repo: 'onnx-community/pyannote-segmentation-3.0',
+    file: 'onnx/model.onnx',
+    url: hubFileUrl('onnx-community/pyannote-segmentation-3.0', 'onnx/model.onnx'),
+  },
+  embedding: {
+    name: 'wespeaker-voxceleb-resnet34-LM',
+    repo: 'Wespeaker/wespeaker-voxceleb-resnet34-LM',
+    file: 'voxceleb_resnet34_LM.onnx',
+    url: hubFileUrl('Wespeaker/wespeaker-voxceleb-resnet34-LM', 'voxceleb_resnet34_LM.onnx'),
+  },
 } as const;
 
 export class DiarizationModelUnavailable extends Error {}
@@ -55,12 +65,13 @@ export function locateDiarizationModels(modelDir: string): DiarizationModelPaths
   };
 }
 
-/** Downloads whichever model is missing (HF_AUTH_TOKEN as bearer); offline → DiarizationModelUnavailable. */
+/** Downloads whichever model is missing from HF_ENDPOINT (HF_AUTH_TOKEN as bearer); offline → DiarizationModelUnavailable. */
 export async function ensureDiarizationModels(paths: DiarizationModelPaths, options: DownloadOptions): Promise<void> {
   for (const kind of ['segmentation', 'embedding'] as const) {
     if (existsSync(paths[kind])) continue;
     try {
-      await downloadFile(DIARIZATION_DOWNLOADS[kind].url, paths[kind], options);
+      const { repo, file } = DIARIZATION_DOWNLOADS[kind];
+      await downloadFile(hubFileUrl(repo, file, options.hfEndpoint), paths[kind], options);
     } catch (error) {
       const why = (error as Error).message;
       const file = DIARIZATION_MODEL_FILES[kind];

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ErrorCode, ServiceError } from '@app/contracts';
-import { downloadFile, DownloadOptions, hideModelDir } from '@app/model-cache';
+import { downloadFile, DownloadOptions, hideModelDir, hubFileUrl } from '@app/model-cache';
 import { WhisperModelSpec } from './model-registry';
 
 /** model_unavailable naming the file relative to MODEL_DIR; the full path goes to the worker's log. */
@@ -17,12 +17,21 @@ function unavailable(spec: WhisperModelSpec, why: string, options: DownloadOptio
   );
 }
 
-/** Makes sure the model file exists, downloading official models (atomic rename, never a half file). */
+/** Where an official model downloads from: its repository file under HF_ENDPOINT. */
+export function whisperModelUrl(spec: WhisperModelSpec, hfEndpoint?: string): string | undefined {
+  return spec.hub ? hubFileUrl(spec.hub.repo, spec.hub.file, hfEndpoint) : spec.url;
+}
+
+/**
+ * Makes sure the model file exists, downloading official models from HF_ENDPOINT (resumed, checked
+ * against the hub's size and SHA-256, atomic rename: never a half file under the final name).
+ */
 export async function ensureWhisperModelFile(spec: WhisperModelSpec, options: DownloadOptions): Promise<string> {
   if (existsSync(spec.path)) return spec.path;
-  if (!spec.url) throw unavailable(spec, 'no download source for custom models', options);
+  const url = whisperModelUrl(spec, options.hfEndpoint);
+  if (!url) throw unavailable(spec, 'no download source for custom models', options);
   try {
-    await downloadFile(spec.url, spec.path, options);
+    await downloadFile(url, spec.path, options);
   } catch (error) {
     throw unavailable(spec, (error as Error).message, options);
   }

@@ -73,23 +73,47 @@ describe('ensureWhisperModelFile', () => {
     const dir = tempDir();
     const logs: string[] = [];
     const path = await ensureWhisperModelFile(spec(dir, `${base}/ok.bin`), { authToken: 'hf_secret', timeoutMs: 10_000, log: (m) => logs.push(m) });
-    expect(readFileSync(path)).toEqual(payload);
+    expect(readFileSync(path).equals(payload)).toBe(true);
     expect(lastAuth).toBe('Bearer hf_secret');
-    expect(readdirSync(dir)).toEqual(['ggml-tiny.bin']);
+    // the source sidecar is what `npm run models -- list` shows
+    expect(readdirSync(dir).sort()).toEqual(['ggml-tiny.bin', 'ggml-tiny.bin.source.json']);
     expect(logs.some((l) => l.includes('100%'))).toBe(true);
   });
 
-  it.each([['/missing.bin'], ['/cut.bin']])('fails with model_unavailable naming the file for %s and leaves nothing behind', async (url) => {
+  it('downloads official models from HF_ENDPOINT by their repository path', async () => {
+    const dir = tempDir();
+    const requested: string[] = [];
+    const mirror = createServer((req, res) => {
+      requested.push(req.url ?? '');
+      res.writeHead(200, { 'content-length': payload.length }).end(payload);
+    });
+    await new Promise<void>((r) => mirror.listen(0, '127.0.0.1', r));
+    const endpoint = `http://127.0.0.1:${(mirror.address() as AddressInfo).port}/`;
+    try {
+      const official = resolveWhisperModel('tiny', 'int8', dir);
+      await ensureWhisperModelFile(official, { timeoutMs: 10_000, hfEndpoint: endpoint, log: () => undefined });
+    } finally {
+      await new Promise<void>((r) => mirror.close(() => r()));
+    }
+    expect(requested).toEqual(['/ggerganov/whisper.cpp/resolve/main/ggml-tiny-q8_0.bin']);
+    expect(readFileSync(join(dir, 'ggml-tiny-q8_0.bin')).equals(payload)).toBe(true);
+  });
+
+  it.each([
+    ['/missing.bin', []],
+    // what arrived stays for the next try to resume, never under the final name
+    ['/cut.bin', ['ggml-tiny.bin.partial']],
+  ])('fails with model_unavailable naming the file for %s and leaves no file under its name', async (url, left) => {
     const dir = tempDir();
     const warnings: string[] = [];
-    const error = await ensureWhisperModelFile(spec(dir, `${base}${url}`), { timeoutMs: 10_000, log: () => undefined, warn: (m) => warnings.push(m) }).catch((e) => e);
+    const error = await ensureWhisperModelFile(spec(dir, `${base}${url}`), { timeoutMs: 10_000, retryDelayMs: 5, log: () => undefined, warn: (m) => warnings.push(m) }).catch((e) => e);
     expect(error).toBeInstanceOf(ServiceError);
     expect(error.code).toBe(ErrorCode.ModelUnavailable);
     // the body names the file relative to MODEL_DIR; the server's path goes to the log only
     expect(error.message).toContain('place ggml-tiny.bin in MODEL_DIR');
     expect(error.message).not.toContain(dir);
     expect(warnings.join('\n')).toContain(join(dir, 'ggml-tiny.bin'));
-    expect(readdirSync(dir)).toEqual([]);
+    expect(readdirSync(dir)).toEqual(left);
   });
 
   it('keeps the server path out of the body when the failure itself names it', async () => {

@@ -7,6 +7,7 @@ import {
   isOfficialWhisperModel,
   ServiceError,
 } from '@app/contracts';
+import { hubFileUrl } from '@app/model-cache';
 
 /** Where whisper.cpp's official ggml files are published. */
 export const WHISPER_HF_REPO = 'ggerganov/whisper.cpp';
@@ -22,8 +23,10 @@ export interface WhisperModelSpec {
   path: string;
   /** weight precision actually used; part of the cache key */
   variant: 'f16' | 'q8_0' | 'custom';
-  /** download address, for official models only */
+  /** download address under the default endpoint (https://huggingface.co), for official models only */
   url?: string;
+  /** the repository file behind url: downloads build the address under HF_ENDPOINT from it */
+  hub?: { repo: string; file: string };
 }
 
 function officialFileName(name: string, computeType: ComputeType): { fileName: string; variant: 'f16' | 'q8_0' } {
@@ -47,7 +50,8 @@ export function resolveWhisperModel(name: string, computeType: ComputeType, mode
       name,
       ...chosen,
       path: join(dir, chosen.fileName),
-      url: `https://huggingface.co/${WHISPER_HF_REPO}/resolve/main/${chosen.fileName}`,
+      url: hubFileUrl(WHISPER_HF_REPO, chosen.fileName),
+      hub: { repo: WHISPER_HF_REPO, file: chosen.fileName },
     };
   }
   if (!CUSTOM_MODEL_NAME_PATTERN.test(name)) {
