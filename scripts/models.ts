@@ -112,6 +112,7 @@ export async function pullModels(names: string[], config: ServiceConfig, out: Ou
     }
     let barFile = '';
     let barStarted = 0;
+    let barFrom = 0;
     let drawn = false;
     const options: DownloadOptions = {
       authToken: config.hfAuthToken,
@@ -130,9 +131,10 @@ export async function pullModels(names: string[], config: ServiceConfig, out: Ou
             if (path !== barFile) {
               barFile = path;
               barStarted = Date.now();
+              barFrom = received;
             }
             const seconds = Math.max(0.001, (Date.now() - barStarted) / 1000);
-            out.bar?.(progressBar(received, total, received / seconds, basename(path)));
+            out.bar?.(progressBar(received, total, (received - barFrom) / seconds, basename(path)));
             drawn = true;
           }
         : undefined,
@@ -237,7 +239,8 @@ export function printList(modelDirSetting: string, out: Output, json = false): v
     out.line(`  ${f.model.padEnd(modelWidth)}  ${f.file.padEnd(width)}  ${formatBytes(f.bytes).padStart(9)}  ${source}`);
   }
   const total = files.filter((f) => !f.incomplete).reduce((sum, f) => sum + f.bytes, 0);
-  out.line(`  ${files.filter((f) => !f.incomplete).length} files, ${formatBytes(total)}`);
+  const complete = files.filter((f) => !f.incomplete).length;
+  out.line(`  ${complete} ${complete === 1 ? 'file' : 'files'}, ${formatBytes(total)}`);
 }
 
 function terminalOutput(): Output {
