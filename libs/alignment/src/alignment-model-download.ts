@@ -5,6 +5,12 @@ import { ALIGNMENT_MODEL_FILES, AlignmentModelLocation, onnxExportCandidates } f
 
 /** Where transformers.js-layout repositories keep the ONNX export (beside vocab.json). */
 export const ALIGNMENT_ONNX_EXPORT_FILE = 'onnx/model.onnx';
+/**
+ * Exports over 2 GB (the 1B-parameter models) keep their weights in an external data file that the
+ * graph names by this relative path, so it is saved beside model.onnx under the same name.
+ */
+export const ALIGNMENT_ONNX_EXTERNAL_DATA_FILE = 'onnx/model.onnx_data';
+const EXTERNAL_DATA_NAME = 'model.onnx_data';
 
 /** Why an alignment model can't be had; the transcript then keeps whisper's own word times. */
 export class AlignmentModelUnavailable extends Error {}
@@ -31,6 +37,8 @@ export async function ensureAlignmentModel(location: AlignmentModelLocation, opt
       for (const optional of [ALIGNMENT_MODEL_FILES.preprocessor, ALIGNMENT_MODEL_FILES.config]) {
         await downloadFile(url(optional), join(location.dir, optional), options).catch(() => undefined);
       }
+      // the weights first, the graph last: the folder counts as complete once model.onnx lands
+      await downloadExternalDataIfPublished(url(ALIGNMENT_ONNX_EXTERNAL_DATA_FILE), join(location.dir, EXTERNAL_DATA_NAME), options);
       await downloadFile(url(ALIGNMENT_ONNX_EXPORT_FILE), join(location.dir, ALIGNMENT_MODEL_FILES.model), options);
       return;
     } catch (error) {
@@ -44,6 +52,17 @@ export async function ensureAlignmentModel(location: AlignmentModelLocation, opt
   (options.warn ?? options.log)(`alignment model for "${location.language}" unavailable: place model.onnx + vocab.json in ${location.dir} (${why})`);
   throw new AlignmentModelUnavailable(
     `alignment model for "${location.language}" (${location.sourceRepo}) is not in MODEL_DIR and could not be downloaded ` +
-      `(${hideModelDir(why, location.modelDir)}); place model.onnx + vocab.json in ${folder}`,
+      `(${hideModelDir(why, location.modelDir)}); place model.onnx + vocab.json in ${folder} ` +
+      `(no ONNX export published? optimum-cli export onnx --model ${location.sourceRepo} <dir>, see the README's "Models")`,
   );
+}
+
+/** Most exports have no external data file (404): only a published one is fetched, and must arrive whole. */
+async function downloadExternalDataIfPublished(url: string, path: string, options: DownloadOptions): Promise<void> {
+  try {
+    await downloadFile(url, path, options);
+  } catch (error) {
+    if (/\bHTTP 404\b/.test((error as Error).message)) return;
+    throw error;
+  }
 }
