@@ -19,6 +19,7 @@ import { WHISPER_HF_REPO } from '@app/whisper';
 import { HubStandIn } from '../support/hub-stand-in';
 import {
   freePort,
+  getJson,
   MODEL_DIR,
   postTranscribe,
   prepareRedis,
@@ -26,6 +27,7 @@ import {
   RunningProcess,
   startApi,
   startWorker,
+  waitFor,
   waitForHealthy,
 } from '../support/service-harness';
 import { makeConversationScript, synthesizeConversation } from '../support/synthetic-conversation';
@@ -177,5 +179,27 @@ describe('model downloads through HF_ENDPOINT', () => {
     expect(byFile.get('diarize/segmentation.onnx')).toMatchObject({ sha256_verified: true });
     expect(byFile.get('ggml-synthetic-micro.bin')?.source).toBeUndefined();
     expect(existsSync(join(modelDir, 'diarize', 'segmentation.onnx.lock'))).toBe(false);
+  });
+
+  it('shows the download in GET /jobs/:id: stage downloading_model with the percent', async () => {
+    const BASE_FILE = 'ggml-base-q8_0.bin';
+    hub.add(WHISPER_HF_REPO, BASE_FILE, whisperBytes);
+    hub.behave(`${WHISPER_HF_REPO}/resolve/main/${BASE_FILE}`, { bytesPerSecond: 1_500_000 });
+    const accepted = await postTranscribe(base, silence, { whisper_model: 'base', vad: 'false', async: 'true' });
+    expect(accepted.status).toBe(202);
+    const seen: { stage: string; download?: { file: string; percent?: number; total_bytes?: number; received_bytes: number } }[] = [];
+    const final = await waitFor('the job to finish', async () => {
+      const { body } = await getJson(`${base}/jobs/${accepted.body.job_id}`);
+      seen.push(body);
+      return body.status === 'completed' || body.status === 'failed' ? body : undefined;
+    }, 60_000, 100);
+    expect(final.status).toBe('completed');
+    const downloading = seen.filter((view) => view.stage === 'downloading_model');
+    expect(downloading.length).toBeGreaterThan(0);
+    const partway = downloading.find((view) => (view.download?.percent ?? 0) > 0 && (view.download?.percent ?? 100) < 100);
+    expect(partway?.download).toMatchObject({ file: BASE_FILE, total_bytes: whisperBytes.length });
+    // percent only grows
+    const percents = downloading.map((view) => view.download?.percent ?? 0);
+    expect(percents).toEqual([...percents].sort((a, b) => a - b));
   });
 });

@@ -88,12 +88,35 @@ export interface TranscriptionResult {
   timings_ms: Record<string, number>;
 }
 
+/** A model file arriving for the job (stage downloading_model). */
+export interface ModelDownloadProgress {
+  /** the file's name in MODEL_DIR */
+  file: string;
+  received_bytes: number;
+  /** absent when the hub sends no length */
+  total_bytes?: number;
+  percent?: number;
+}
+
 /** Progress object stored with job.updateProgress (GET /jobs/:id reads it). */
 export interface JobProgress {
   percent: number;
   stage: JobStage;
+  /** while stage is downloading_model */
+  download?: ModelDownloadProgress;
 }
-export type JobStage = 'queued' | 'load_model' | 'decode' | 'vad' | 'detect_language' | 'transcribe' | 'align' | 'diarize' | 'assemble' | 'done';
+export type JobStage =
+  | 'queued'
+  | 'load_model'
+  | 'downloading_model'
+  | 'decode'
+  | 'vad'
+  | 'detect_language'
+  | 'transcribe'
+  | 'align'
+  | 'diarize'
+  | 'assemble'
+  | 'done';
 
 /** Status as the HTTP API reports it. */
 export type PublicJobStatus = 'queued' | 'active' | 'completed' | 'failed' | 'cancelled';

@@ -8,6 +8,7 @@ import {
   ErrorCode,
   JobName,
   JobProgress,
+  ModelDownloadProgress,
   PublicJobStatus,
   RedisChannels,
   RedisKeys,
@@ -32,6 +33,8 @@ export interface JobView {
   status: PublicJobStatus;
   progress: number;
   stage: string;
+  /** while stage is downloading_model: the model file arriving for this job */
+  download?: ModelDownloadProgress;
   result?: TranscriptionResult;
   error?: { code: string; message: string; field?: string; error_id?: string };
 }
@@ -120,7 +123,8 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
       const status = error.code === ErrorCode.JobCancelled ? 'cancelled' : 'failed';
       return { job_id: jobId, status, progress: progress.percent, stage: progress.stage, error };
     }
-    return { job_id: jobId, status: state === 'active' ? 'active' : 'queued', progress: progress.percent, stage: progress.stage };
+    const download = state === 'active' && progress.stage === 'downloading_model' ? progress.download : undefined;
+    return { job_id: jobId, status: state === 'active' ? 'active' : 'queued', progress: progress.percent, stage: progress.stage, ...(download ? { download } : {}) };
   }
 
   /** Waiting job → removed; active job → aborted inside whisper.cpp by its worker. */
@@ -174,7 +178,7 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
   private progressOf(job: Job): JobProgress {
     const progress = job.progress as Partial<JobProgress> | number | undefined;
     if (typeof progress === 'object' && progress !== null) {
-      return { percent: progress.percent ?? 0, stage: progress.stage ?? 'queued' };
+      return { percent: progress.percent ?? 0, stage: progress.stage ?? 'queued', ...(progress.download ? { download: progress.download } : {}) };
     }
     return { percent: typeof progress === 'number' ? progress : 0, stage: 'queued' };
   }

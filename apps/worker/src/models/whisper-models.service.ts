@@ -9,6 +9,7 @@ import {
   WhisperModelSpec,
 } from '@app/whisper';
 import { LoadedModel, ModelCacheService, ModelLease } from './model-cache.service';
+import { DownloadWatchers, ModelDownloadListener } from './download-watchers';
 import { downloadOptions } from './model-loading';
 
 export interface LoadedWhisperModel extends LoadedModel {
@@ -26,6 +27,7 @@ function precisionLabel(spec: WhisperModelSpec): string {
 @Injectable()
 export class WhisperModelsService {
   private readonly logger = new Logger(WhisperModelsService.name);
+  private readonly downloads = new DownloadWatchers();
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
@@ -36,9 +38,15 @@ export class WhisperModelsService {
    * Resolves (throws unknown_model / model_unavailable) and leases the loaded model: it is not freed
    * (eviction, /gc) until the lease is released.
    */
-  async lease(name: string | undefined): Promise<ModelLease<LoadedWhisperModel>> {
+  async lease(name: string | undefined, onDownload?: ModelDownloadListener): Promise<ModelLease<LoadedWhisperModel>> {
     const { key, load } = this.loader(name);
-    return this.cache.acquire('whisper', key, load);
+    // a job that waits for another job's download still sees it arrive
+    const unwatch = onDownload ? this.downloads.watch(key, onDownload) : undefined;
+    try {
+      return await this.cache.acquire('whisper', key, load);
+    } finally {
+      unwatch?.();
+    }
   }
 
   /** Loads the model into the cache without holding it (boot warm-up): not for running it. */
@@ -52,7 +60,7 @@ export class WhisperModelsService {
     // keyed by the file actually loaded and the device: the default model and its explicit name share one entry
     const key = `whisper:${spec.fileName}:${this.config.device}`;
     const load = async (): Promise<LoadedWhisperModel> => {
-      const path = await ensureWhisperModelFile(spec, downloadOptions(this.config, this.logger));
+      const path = await ensureWhisperModelFile(spec, downloadOptions(this.config, this.logger, this.downloads.reporter(key)));
       const started = Date.now();
       const handle = await loadWhisperModel(path, { useGpu: this.config.device === 'cuda' });
       this.logger.log(`loaded ${spec.fileName} on ${this.config.device} in ${Date.now() - started} ms`);

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { decodeAudio, SAMPLE_RATE } from '@app/audio';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
-import { AlignmentStatus, ErrorCode, JobStage, SegmentResult, ServiceError, TranscribeJobData, TranscriptionResult } from '@app/contracts';
+import { AlignmentStatus, ErrorCode, JobStage, ModelDownloadProgress, SegmentResult, ServiceError, TranscribeJobData, TranscriptionResult } from '@app/contracts';
 import { tokensToWords } from '@app/whisper';
 import { WordAlignmentService } from '../alignment/word-alignment.service';
 import { DiarizationOutcome, SpeakerDiarizationService } from '../diarization/speaker-diarization.service';
@@ -15,10 +15,22 @@ import { inferenceThreads } from '../models/model-loading';
 export interface PipelineHooks {
   /** stage changes and 0..100 progress within the job */
   onProgress(stage: JobStage, percent: number): void;
+  /** the job's whisper model is being downloaded (stage downloading_model) */
+  onModelDownload?(download: ModelDownloadProgress): void;
   signal: AbortSignal;
 }
 
 const round3 = (value: number) => Math.round(value * 1000) / 1000;
+
+function downloadReporter(hooks: PipelineHooks) {
+  if (!hooks.onModelDownload) return undefined;
+  return (file: string, received: number, total: number | undefined) =>
+    hooks.onModelDownload?.({
+      file,
+      received_bytes: received,
+      ...(total ? { total_bytes: total, percent: Math.min(100, Math.floor((received / total) * 100)) } : {}),
+    });
+}
 
 /** decode → language → whisper.cpp → result, for one job. */
 @Injectable()
@@ -77,7 +89,7 @@ export class TranscriptionPipeline {
     // a .en name needs no file to be English-only: a 400 before any download
     checkLanguagesForModelName(options.whisperModel ?? this.config.whisperModel, options.allowedLanguages);
     hooks.onProgress('load_model', 1);
-    const model = leases.hold(await timed('load_model', () => this.models.lease(options.whisperModel)));
+    const model = leases.hold(await timed('load_model', () => this.models.lease(options.whisperModel, downloadReporter(hooks))));
     const plan = planLanguage(model.handle.isMultilingual, options.allowedLanguages, model.spec.name);
 
     hooks.onProgress('decode', 3);

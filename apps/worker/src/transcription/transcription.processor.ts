@@ -8,7 +8,6 @@ import {
   encodeJobError,
   ErrorCode,
   JobProgress,
-  JobStage,
   parseTranscribeJobData,
   RedisKeys,
   ServiceError,
@@ -21,7 +20,7 @@ import { WhisperAbortedError } from '@app/whisper';
 import { WhisperModelsService } from '../models/whisper-models.service';
 import { WORKER_REDIS } from '../worker.tokens';
 import { ActiveJobsRegistry } from './active-jobs.registry';
-import { TranscriptionPipeline } from './transcription-pipeline.service';
+import { PipelineHooks, TranscriptionPipeline } from './transcription-pipeline.service';
 
 /** Takes transcription jobs from BullMQ once the default model is loaded. */
 @Processor(TRANSCRIBE_QUEUE, {
@@ -71,7 +70,7 @@ export class TranscriptionProcessor extends WorkerHost implements OnApplicationB
       if (!bytes) throw new ServiceError(ErrorCode.AudioExpired, 'the uploaded audio expired before a worker could process it');
       const result = await this.pipeline.run(jobId, data, bytes, {
         signal: controller.signal,
-        onProgress: this.progressReporter(job),
+        ...this.progressReporter(job),
       });
       result.timings_ms = { queued: Math.max(0, started - data.acceptedAt), ...result.timings_ms };
       await this.audio.delete(jobId);
@@ -100,14 +99,25 @@ export class TranscriptionProcessor extends WorkerHost implements OnApplicationB
     return encodeJobError(ErrorCode.Internal, `internal error while transcribing (job ${jobId}, error id ${errorId})`, undefined, errorId);
   }
 
-  /** Writes progress to Redis only when it moved, so whisper's callbacks don't flood it. */
-  private progressReporter(job: Job): (stage: JobStage, percent: number) => void {
+  /** Writes progress to Redis only when it moved, so whisper's and the downloader's callbacks don't flood it. */
+  private progressReporter(job: Job): Pick<PipelineHooks, 'onProgress' | 'onModelDownload'> {
     let last: JobProgress = { stage: 'queued', percent: -1 };
-    return (stage, percent) => {
-      const clamped = Math.max(0, Math.min(100, Math.round(percent)));
-      if (stage === last.stage && clamped <= last.percent) return;
-      last = { stage, percent: clamped };
-      job.updateProgress(last).catch(() => undefined);
+    const write = (progress: JobProgress) => {
+      last = progress;
+      job.updateProgress(progress).catch(() => undefined);
+    };
+    return {
+      onProgress: (stage, percent) => {
+        const clamped = Math.max(0, Math.min(100, Math.round(percent)));
+        if (stage === last.stage && clamped <= last.percent) return;
+        write({ stage, percent: clamped });
+      },
+      onModelDownload: (download) => {
+        const previous = last.stage === 'downloading_model' ? last.download : undefined;
+        const moved = !previous || previous.file !== download.file || (download.percent ?? 0) > (previous.percent ?? 0) ||
+          (download.percent === undefined && download.received_bytes - previous.received_bytes >= 1_000_000);
+        if (moved) write({ stage: 'downloading_model', percent: Math.max(0, last.percent), download });
+      },
     };
   }
 }
