@@ -73,6 +73,8 @@ describe('word alignment end to end', () => {
       return listed.includes('align:en/synthetic-tone-ctc') ? listed : undefined;
     }, 10_000);
     expect(models).toEqual(expect.arrayContaining(['synthetic-tiny/ggml', 'align:en/synthetic-tone-ctc']));
+    // the worker says which onnxruntime execution provider each session got
+    expect(stack.worker.output()).toContain('alignment en: model.onnx: onnxruntime execution provider cpu');
   });
 
   it('without an alignment model for the language, returns whisper times and says why', async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { InFlightRuns } from '@app/model-cache';
+import { createOnnxSession, InFlightRuns } from '@app/model-cache';
 import { ALIGNMENT_MODEL_FILES } from './alignment-model-registry';
 import { CtcVocabulary } from './alignment-types';
 import { buildCtcVocabulary } from './ctc-vocabulary';
@@ -26,6 +26,8 @@ export interface Emissions {
 export interface Wav2Vec2LoadOptions {
   useGpu: boolean;
   threads?: number;
+  /** reports the execution provider the session got */
+  log?: (message: string) => void;
 }
 
 /** A wav2vec2 CTC model exported to ONNX (input_values [1, samples] → logits [1, frames, vocab]). */
@@ -46,20 +48,7 @@ export class Wav2Vec2CtcModel {
 
   static async load(dir: string, name: string, options: Wav2Vec2LoadOptions): Promise<Wav2Vec2CtcModel> {
     const vocab = buildCtcVocabulary(JSON.parse(readFileSync(join(dir, ALIGNMENT_MODEL_FILES.vocab), 'utf8')) as Record<string, number>);
-    const sessionOptions: ort.InferenceSession.SessionOptions = {
-      executionProviders: options.useGpu ? ['cuda', 'cpu'] : ['cpu'],
-      graphOptimizationLevel: 'all',
-      // onnxruntime rejects an explicit undefined here
-      ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
-    };
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(join(dir, ALIGNMENT_MODEL_FILES.model), sessionOptions);
-    } catch (error) {
-      // the CPU-only onnxruntime-node package has no CUDA provider: fall back rather than fail the job
-      if (!options.useGpu) throw error;
-      session = await ort.InferenceSession.create(join(dir, ALIGNMENT_MODEL_FILES.model), { ...sessionOptions, executionProviders: ['cpu'] });
-    }
+    const { session } = await createOnnxSession(join(dir, ALIGNMENT_MODEL_FILES.model), options);
     const inputName = session.inputNames.includes('input_values') ? 'input_values' : session.inputNames[0];
     const outputName = session.outputNames.includes('logits') ? 'logits' : session.outputNames[0];
     return new Wav2Vec2CtcModel(session, name, vocab, readDoNormalize(dir), inputName, outputName);

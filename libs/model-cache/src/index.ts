@@ -4,3 +4,4 @@ export * from './download-lock';
 export * from './hub';
 export * from './model-dir-paths';
 export * from './in-flight-runs';
+export * from './onnx-session';

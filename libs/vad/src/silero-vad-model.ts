@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { InFlightRuns } from '@app/model-cache';
+import { createOnnxSession, InFlightRuns } from '@app/model-cache';
 
 /** The model's only supported rate here; callers resample to it first. */
 export const VAD_SAMPLE_RATE = 16_000;
@@ -16,6 +16,8 @@ const PROGRESS_EVERY = 1_000;
 export interface SileroVadLoadOptions {
   /** intra-op threads; the model is tiny, so 1 is both fastest per core and fairest to other work. */
   threads?: number;
+  /** reports the execution provider the session got */
+  log?: (message: string) => void;
 }
 
 /** Progress in [0, 1] over the frames of one `probabilities` call. */
@@ -51,14 +53,17 @@ export class SileroVadModel {
   ) {}
 
   static async load(path: string = defaultSileroVadPath(), options: SileroVadLoadOptions = {}): Promise<SileroVadModel> {
-    const session = await ort.InferenceSession.create(path, {
-      executionProviders: ['cpu'],
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-      intraOpNumThreads: options.threads ?? 1,
-      interOpNumThreads: 1,
-      // the export carries unused initializers; ORT's warning about each is noise
-      logSeverityLevel: 3,
+    // tiny and sequential: always the CPU (a GPU round trip per 32 ms frame would only cost time)
+    const { session } = await createOnnxSession(path, {
+      useGpu: false,
+      threads: options.threads ?? 1,
+      log: options.log,
+      extra: {
+        executionMode: 'sequential',
+        interOpNumThreads: 1,
+        // the export carries unused initializers; ORT's warning about each is noise
+        logSeverityLevel: 3,
+      },
     });
     for (const name of ['input', 'state']) {
       if (!session.inputNames.includes(name)) throw new Error(`${path}: not a Silero v5 VAD (inputs ${session.inputNames.join(', ')})`);

@@ -48,6 +48,7 @@ export class AlignmentModelsService {
       const model = await Wav2Vec2CtcModel.load(location.dir, name, {
         useGpu: this.config.device === 'cuda',
         threads: inferenceThreads(this.config),
+        log: (message) => this.logger.log(`alignment ${language}: ${message}`),
       }).catch((error: unknown) => {
         throw this.loadFailure(location, error);
       });

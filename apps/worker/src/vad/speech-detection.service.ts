@@ -35,7 +35,7 @@ export class SpeechDetectionService {
     const lease = await this.cache.acquire<LoadedVad>('vad', 'vad:silero:cpu', async () => {
       // one thread: its frames are sequential (state carried), more threads only add overhead
       const path = defaultSileroVadPath();
-      const vad = await SileroVadModel.load(path, { threads: 1 });
+      const vad = await SileroVadModel.load(path, { threads: 1, log: (message) => this.logger.log(`VAD: ${message}`) });
       this.logger.log('loaded Silero VAD');
       return { model: vad, label: 'vad/silero', bytes: fileBytes(path), dispose: () => vad.release() };
     });
