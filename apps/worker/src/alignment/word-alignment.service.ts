@@ -31,12 +31,7 @@ export class WordAlignmentService {
     /** the job's leases: the model stays held until the job ends; without, it is released when this call ends */
     jobLeases?: JobLeases,
   ): Promise<AlignmentOutcome> {
-    const leases = jobLeases ?? new JobLeases();
-    try {
-      return await this.alignWith(leases, segments, pcm, language, onSegmentDone, signal);
-    } finally {
-      if (!jobLeases) leases.releaseAll();
-    }
+    return JobLeases.within(jobLeases, (leases) => this.alignWith(leases, segments, pcm, language, onSegmentDone, signal));
   }
 
   private async alignWith(

@@ -28,12 +28,7 @@ export class SpeakerDiarizationService {
     /** the job's leases: the models stay held until the job ends; without, they are released when this call ends */
     jobLeases?: JobLeases,
   ): Promise<DiarizationOutcome> {
-    const leases = jobLeases ?? new JobLeases();
-    try {
-      return await this.diarizeWith(leases, segments, pcm, options, onProgress, signal);
-    } finally {
-      if (!jobLeases) leases.releaseAll();
-    }
+    return JobLeases.within(jobLeases, (leases) => this.diarizeWith(leases, segments, pcm, options, onProgress, signal));
   }
 
   private async diarizeWith(

@@ -44,6 +44,19 @@ export class JobLeases {
   releaseAll(): void {
     for (const lease of this.leases.splice(0)) lease.release();
   }
+
+  /**
+   * Runs work with the job's leases when given (held until the job ends), else with leases of its
+   * own that are released when the work ends.
+   */
+  static async within<T>(jobLeases: JobLeases | undefined, work: (leases: JobLeases) => Promise<T>): Promise<T> {
+    const leases = jobLeases ?? new JobLeases();
+    try {
+      return await work(leases);
+    } finally {
+      if (!jobLeases) leases.releaseAll();
+    }
+  }
 }
 
 /** What `unloadAll()` did, across every cache. */

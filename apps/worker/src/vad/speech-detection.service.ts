@@ -23,12 +23,7 @@ export class SpeechDetectionService {
    * it is released when this call ends.
    */
   async chunks(pcm: Float32Array, onProgress: (fraction: number) => void, jobLeases?: JobLeases): Promise<SpeechChunk[]> {
-    const leases = jobLeases ?? new JobLeases();
-    try {
-      return await this.detect(leases, pcm, onProgress);
-    } finally {
-      if (!jobLeases) leases.releaseAll();
-    }
+    return JobLeases.within(jobLeases, (leases) => this.detect(leases, pcm, onProgress));
   }
 
   private async detect(leases: JobLeases, pcm: Float32Array, onProgress: (fraction: number) => void): Promise<SpeechChunk[]> {
