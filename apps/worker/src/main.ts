@@ -6,12 +6,12 @@ import { loadConfig } from '@app/config';
 import { runWorkerBootChecks } from './boot-checks';
 import { WorkerModule } from './worker.module';
 
-const SHUTDOWN_GRACE_MS = Number(process.env.SHUTDOWN_GRACE_S ?? 30) * 1000;
-
 /** A worker is a Nest application context: no HTTP server, liveness through its Redis heartbeat. */
 export async function bootstrapWorker(): Promise<void> {
   // before the module exists: a setting that cannot work must stop the worker before it takes a job
-  await runWorkerBootChecks(loadConfig(), new Logger('BootChecks'));
+  const config = loadConfig();
+  await runWorkerBootChecks(config, new Logger('BootChecks'));
+  const graceMs = config.shutdownGraceS * 1000;
   const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: false });
   app.enableShutdownHooks();
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -19,9 +19,9 @@ export async function bootstrapWorker(): Promise<void> {
       // Nest's hooks stop taking jobs and wait for the active one; past the grace period we leave it
       // to BullMQ's stalled-job recovery on another worker rather than hang forever.
       setTimeout(() => {
-        new Logger('Worker').warn(`still busy ${SHUTDOWN_GRACE_MS} ms after ${signal}: exiting, the job will be retried elsewhere`);
+        new Logger('Worker').warn(`still busy ${config.shutdownGraceS} s (SHUTDOWN_GRACE_S) after ${signal}: exiting, the job will be retried elsewhere`);
         process.exit(1);
-      }, SHUTDOWN_GRACE_MS).unref();
+      }, graceMs).unref();
     });
   }
 }

@@ -18,6 +18,8 @@ describe('loadConfig', () => {
       uploadIdleTimeoutS: 30,
       maxQueuedPerKey: 100,
       resultTtlS: 3600,
+      gcTimeoutMs: 10_000,
+      shutdownGraceS: 30,
     });
     expect(config.adminToken).toBeUndefined();
   });
@@ -41,6 +43,8 @@ describe('loadConfig', () => {
     ['UPLOAD_IDLE_TIMEOUT_S', '0'],
     ['MAX_QUEUED_PER_KEY', 'lots'],
     ['RESULT_TTL_S', '5'],
+    ['GC_TIMEOUT_MS', 'soon'],
+    ['SHUTDOWN_GRACE_S', '0'],
   ])('fails fast naming %s when it is %s', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);

@@ -43,6 +43,10 @@ export interface ServiceConfig {
   maxQueuedPerKey: number;
   /** how long finished jobs (results and errors) stay readable */
   resultTtlS: number;
+  /** how long POST /gc waits for every worker's answer */
+  gcTimeoutMs: number;
+  /** how long a stopping worker may finish its job before it exits (the job is then retried elsewhere) */
+  shutdownGraceS: number;
 }
 
 export class ConfigError extends Error {
@@ -59,7 +63,7 @@ export const ENV_VARIABLES = [
   'REDIS_URL', 'PORT', 'DEVICE', 'COMPUTE_TYPE', 'MODEL_DIR', 'WHISPER_MODEL', 'MODEL_CACHE_SIZE', 'HF_AUTH_TOKEN',
   'MAX_UPLOAD_MB', 'MAX_AUDIO_SECONDS', 'SYNC_TIMEOUT_S', 'ADMIN_TOKEN', 'API_KEYS', 'WORKER_CONCURRENCY',
   'AUDIO_TTL_S', 'WHISPER_THREADS', 'DECODE_TIMEOUT_S', 'MODEL_DOWNLOAD_TIMEOUT_S', 'GPU_DECODERS',
-  'HOST', 'UPLOAD_IDLE_TIMEOUT_S', 'MAX_QUEUED_PER_KEY', 'RESULT_TTL_S',
+  'HOST', 'UPLOAD_IDLE_TIMEOUT_S', 'MAX_QUEUED_PER_KEY', 'RESULT_TTL_S', 'GC_TIMEOUT_MS', 'SHUTDOWN_GRACE_S',
   'MODEL_DOWNLOAD_STALL_S', 'MODEL_DOWNLOAD_CONNECT_TIMEOUT_S', 'HF_ENDPOINT',
   'ALIGN_CACHE_SIZE',
 ] as const;
@@ -133,5 +137,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     uploadIdleTimeoutS: intVar(env, 'UPLOAD_IDLE_TIMEOUT_S', 30, 1, 3600),
     maxQueuedPerKey: intVar(env, 'MAX_QUEUED_PER_KEY', 100, 1, 1_000_000),
     resultTtlS: intVar(env, 'RESULT_TTL_S', 3600, 60, 30 * 24 * 3600),
+    gcTimeoutMs: intVar(env, 'GC_TIMEOUT_MS', 10_000, 100, 600_000),
+    shutdownGraceS: intVar(env, 'SHUTDOWN_GRACE_S', 30, 1, 24 * 3600),
   };
 }

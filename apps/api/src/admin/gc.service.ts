@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
+import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
 import { GcReply, GcRequest, RedisChannels } from '@app/contracts';
 import { redisDatabase } from '@app/storage';
 import { API_REDIS, API_SUBSCRIBER } from '../api.tokens';
@@ -8,14 +9,13 @@ import { WorkerRegistry } from '../workers/worker-registry.service';
 
 export type GcWorkerResult = GcReply | { worker_id: string; status: 'timeout' };
 
-const GC_TIMEOUT_MS = Number(process.env.GC_TIMEOUT_MS ?? 10_000);
-
 /** POST /gc: ask every live worker over pub/sub to drop its models and collect their answers. */
 @Injectable()
 export class GcService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly pending = new Map<string, (reply: GcReply) => void>();
 
   constructor(
+    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
     @Inject(API_REDIS) private readonly redis: Redis,
     @Inject(API_SUBSCRIBER) private readonly subscriber: Redis,
     private readonly workers: WorkerRegistry,
@@ -40,7 +40,7 @@ export class GcService implements OnApplicationBootstrap, OnApplicationShutdown 
     const requestId = randomUUID();
     const replies = new Map<string, GcReply>();
     const done = new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, GC_TIMEOUT_MS);
+      const timer = setTimeout(resolve, this.config.gcTimeoutMs);
       const known = new Set(expected.map((worker) => worker.worker_id));
       this.pending.set(requestId, (reply) => {
         // only workers with a live heartbeat count (a reply from one that just started is ignored)
