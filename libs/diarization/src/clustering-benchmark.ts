@@ -2,13 +2,15 @@
  * Timing of the clustering and stitching stages on an hour of synthetic diarization input: a
  * conversation of a few speakers, seen through 10 s windows every 1 s (3 local slots each, in a
  * shuffled order per window, slots without a speaker inactive), with one noisy embedding per
- * active slot around its speaker's direction. Segmentation and embedding models are not run.
+ * active slot around its speaker's direction. Segmentation and embedding models are not run; the
+ * rest is the pipeline's: clustering, every slot given a centroid, stitching.
  */
 import { performance } from 'node:perf_hooks';
-import { clusterEmbeddings } from './clustering';
+import { clusterEmbeddings, PYANNOTE_CENTROID_THRESHOLD, PYANNOTE_MIN_CLUSTER_SIZE } from './clustering';
 import { diarizationErrorRate } from './der';
-import type { ClusteringOptions, SpeakerTurn, WindowActivity } from './diarization-types';
+import type { ClusteringOptions, SpeakerTurn, TurnOptions, WindowActivity } from './diarization-types';
 import { SEGMENTATION_3_FRAMES, stitchTurns, windowFirstFrame } from './stitching';
+import { assignWindowSpeakers } from './window-assignment';
 import { mulberry32 } from '@app/testing';
 
 export interface ClusteringBenchmarkOptions {
@@ -23,13 +25,23 @@ export interface ClusteringBenchmarkOptions {
   /** per-dimension noise std; within-speaker cosine ≈ 1 / (1 + dimension·noise²), 0.7 by default */
   noise?: number;
   seed?: number;
+  /** default: the pipeline's (pyannote 3.1: centroid linkage, its threshold, min_cluster_size 12) */
   clustering?: ClusteringOptions;
+  /**
+   * how slots get clusters after clustering: 'argmax' (closest centroid, the pipeline's default),
+   * 'hungarian' (one-to-one per window) or 'labels' (the clustering's own labels); default 'argmax'
+   */
+  assignment?: 'argmax' | 'hungarian' | 'labels';
+  /** default: the pipeline's (min_duration_on = min_duration_off = 0) */
+  turns?: TurnOptions;
 }
 
 export interface ClusteringBenchmarkResult {
   /** embeddings clustered (active window slots) */
   embeddings: number;
   clusterMs: number;
+  /** every slot given a centroid (0 with assignment 'labels') */
+  assignMs: number;
   stitchMs: number;
   speakersFound: number;
   /** of the stitched turns against the generated conversation, no collar */
@@ -115,19 +127,34 @@ export function benchmarkClustering(options: ClusteringBenchmarkOptions = {}): C
     for (let k = 0; k < d; k++) embeddings[e * d + k] = dir[k] + noise * gauss();
   });
 
-  const clustering: ClusteringOptions = options.clustering ?? { threshold: 0.6, linkage: 'complete' };
+  const clustering: ClusteringOptions = options.clustering ?? { threshold: PYANNOTE_CENTROID_THRESHOLD, linkage: 'centroid', minClusterSize: PYANNOTE_MIN_CLUSTER_SIZE };
+  const assignment = options.assignment ?? 'argmax';
+  // the pipeline's layout: windows × local slots × dimension
+  const slots = new Float32Array(windowCount * local * d);
+  const active = new Uint8Array(windowCount * local);
+  embeddingRows.forEach((row, e) => {
+    slots.set(embeddings.subarray(e * d, (e + 1) * d), row * d);
+    active[row] = 1;
+  });
   const t0 = performance.now();
   const clusters = clusterEmbeddings(embeddings, d, clustering);
   const t1 = performance.now();
-  const labels = new Int32Array(windowCount * local).fill(-1);
-  embeddingRows.forEach((row, e) => (labels[row] = clusters.labels[e]));
-  const { turns } = stitchTurns(windows, labels, { duration: seconds });
+  let labels: Int32Array;
+  if (assignment === 'labels') {
+    labels = new Int32Array(windowCount * local).fill(-1);
+    embeddingRows.forEach((row, e) => (labels[row] = clusters.labels[e]));
+  } else {
+    labels = assignWindowSpeakers({ embeddings: slots, dimension: d, localSpeakers: local, centroids: clusters.centroids, active, constrained: assignment === 'hungarian' });
+  }
   const t2 = performance.now();
+  const { turns } = stitchTurns(windows, labels, { duration: seconds, ...options.turns });
+  const t3 = performance.now();
 
   return {
     embeddings: embeddingRows.length,
     clusterMs: t1 - t0,
-    stitchMs: t2 - t1,
+    assignMs: t2 - t1,
+    stitchMs: t3 - t2,
     speakersFound: new Set(turns.map((t) => t.speaker)).size,
     der: diarizationErrorRate(truth, turns, { collar: 0 }).der,
     method: clusters.method,

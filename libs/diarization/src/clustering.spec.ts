@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { performance } from 'node:perf_hooks';
 import type { Linkage } from './agglomerative';
-import { clusterEmbeddings, euclideanToCentroidThreshold, normalizeEmbeddings } from './clustering';
+import { clusterEmbeddings, effectiveMinClusterSize, euclideanToCentroidThreshold, normalizeEmbeddings, PYANNOTE_MIN_CLUSTER_SIZE } from './clustering';
 
 /** Deterministic gaussian noise (mulberry32 + Box–Muller). */
 function gaussian(seed: number): () => number {
@@ -141,7 +141,10 @@ describe('clusterEmbeddings', () => {
     const x = angles(0, 10, 20, 90, 100, 180, 190);
     expect(clusterEmbeddings(x, 2, { threshold: 0.3, numSpeakers: 2 }).clusters).toBe(2);
     expect(clusterEmbeddings(x, 2, { threshold: 0.3, numSpeakers: 5 }).clusters).toBe(5);
-    expect(clusterEmbeddings(x, 2, { threshold: 0.3, numSpeakers: 9 }).clusters).toBe(7);
+    // more speakers than embeddings: pyannote clamps the target to the 7 embeddings, and its search
+    // over merges (at least one applied) gets closest with 6
+    expect(clusterEmbeddings(x, 2, { threshold: 0.3, numSpeakers: 9 }).clusters).toBe(6);
+    expect(clusterEmbeddings(x, 2, { threshold: 0.01, numSpeakers: 9 }).clusters).toBe(7); // the threshold cut already has 7
     expect(Array.from(clusterEmbeddings(x, 2, { threshold: 0, numSpeakers: 3 }).labels)).toEqual([0, 0, 0, 1, 1, 2, 2]);
   });
 
@@ -160,6 +163,66 @@ describe('clusterEmbeddings', () => {
     const pyannote = clusterEmbeddings(x, 2, { threshold: 0.05, minClusterSize: 2 });
     expect(pyannote.clusters).toBe(2);
     expect(pyannote.labels[20]).toBe(pyannote.labels[10]); // 60° is closer to the 90°–108° group
+  });
+
+  it("min_cluster_size for short files is pyannote's min(wanted, max(1, round(0.1·n))) with Python's round", () => {
+    expect(PYANNOTE_MIN_CLUSTER_SIZE).toBe(12);
+    const cases: Array<[number, number]> = [
+      [0, 1],
+      [4, 1],
+      [5, 1], // round(0.5) = 0 → 1
+      [15, 2], // round(1.5) = 2
+      [25, 2], // round(2.5) = 2, not 3
+      [35, 4],
+      [105, 10], // round(10.5) = 10
+      [115, 12],
+      [125, 12], // round(12.5) = 12
+      [1000, 12],
+    ];
+    for (const [n, size] of cases) expect([n, effectiveMinClusterSize(12, n)]).toEqual([n, size]);
+    expect(effectiveMinClusterSize(1, 1000)).toBe(1);
+  });
+
+  /** `count` unit vectors evenly spread over [from, to] degrees. */
+  const fan = (count: number, from: number, to: number): number[] => Array.from({ length: count }, (_, i) => from + ((to - from) * i) / Math.max(1, count - 1));
+
+  it('min_cluster_size 12: a cluster of 5 is not a speaker; it joins the large cluster with the closest centroid', () => {
+    // 60 embeddings around 0°, 60 around 90°, 5 around 60° (n = 125 → the size stays 12)
+    const x = angles(...fan(60, 0, 12), ...fan(60, 90, 102), ...fan(5, 58, 62));
+    const threshold = euclideanToCentroidThreshold(0.3); // ≈ 17°: the three groups stay apart
+    const plain = clusterEmbeddings(x, 2, { threshold, linkage: 'centroid' });
+    expect(plain.clusters).toBe(3);
+    const pyannote = clusterEmbeddings(x, 2, { threshold, linkage: 'centroid', minClusterSize: 12 });
+    expect(pyannote.clusters).toBe(2);
+    expect(new Set(Array.from(pyannote.labels.subarray(120)))).toEqual(new Set([pyannote.labels[60]])); // 60° is nearer 96° than 6°
+    expect(pyannote.labels[0]).not.toBe(pyannote.labels[60]);
+    // the same 5 at 30° go to the 0° group instead
+    const nearFirst = clusterEmbeddings(angles(...fan(60, 0, 12), ...fan(60, 90, 102), ...fan(5, 28, 32)), 2, { threshold, linkage: 'centroid', minClusterSize: 12 });
+    expect(new Set(Array.from(nearFirst.labels.subarray(120)))).toEqual(new Set([nearFirst.labels[0]]));
+    // 11 members are still small, 12 make a speaker
+    expect(clusterEmbeddings(angles(...fan(60, 0, 12), ...fan(60, 90, 102), ...fan(11, 58, 62)), 2, { threshold, linkage: 'centroid', minClusterSize: 12 }).clusters).toBe(2);
+    expect(clusterEmbeddings(angles(...fan(60, 0, 12), ...fan(60, 90, 102), ...fan(12, 58, 62)), 2, { threshold, linkage: 'centroid', minClusterSize: 12 }).clusters).toBe(3);
+  });
+
+  it('min_cluster_size is lowered for short files: 3 speakers × 10 embeddings stay 3 speakers', () => {
+    const x = angles(...fan(10, 0, 4), ...fan(10, 60, 64), ...fan(10, 120, 124));
+    const threshold = euclideanToCentroidThreshold(0.3);
+    // n = 30 → min_cluster_size min(12, round(3)) = 3
+    expect(clusterEmbeddings(x, 2, { threshold, linkage: 'centroid', minClusterSize: 12 }).clusters).toBe(3);
+  });
+
+  it('min_cluster_size with a speaker count to reach: only large clusters count, small ones are absorbed', () => {
+    // a wide 0°–59° fan (splittable), a 90° group and 5 strays at 150°
+    const x = angles(...fan(60, 0, 59), ...fan(60, 90, 95), ...fan(5, 150, 152));
+    const threshold = euclideanToCentroidThreshold(1.0);
+    const two = clusterEmbeddings(x, 2, { threshold, linkage: 'centroid', minClusterSize: 12 });
+    expect(two.clusters).toBe(2);
+    const three = clusterEmbeddings(x, 2, { threshold, linkage: 'centroid', minClusterSize: 12, minSpeakers: 3 });
+    expect(three.clusters).toBe(3);
+    const sizes = Array.from({ length: three.clusters }, (_, c) => three.labels.filter((l) => l === c).length);
+    for (const size of sizes) expect(size).toBeGreaterThanOrEqual(12);
+    // the 90° group is one cluster: the third speaker comes from splitting the fan, not from the strays
+    expect(new Set(Array.from(three.labels.subarray(60, 120))).size).toBe(1);
   });
 
   it('property: the exact path equals a textbook O(n³) implementation (all linkages)', () => {

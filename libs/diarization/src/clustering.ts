@@ -44,6 +44,11 @@ export function euclideanToCentroidThreshold(euclidean: number): number {
   return (euclidean * euclidean) / 2;
 }
 
+/** pyannote/speaker-diarization-3.1's clustering: centroid linkage at Euclidean 0.7046 on unit vectors (‖·‖²/2 here). */
+export const PYANNOTE_CENTROID_THRESHOLD = euclideanToCentroidThreshold(0.7045654963945799);
+/** pyannote/speaker-diarization-3.1's clustering.min_cluster_size. */
+export const PYANNOTE_MIN_CLUSTER_SIZE = 12;
+
 /** Row-wise L2 normalisation into a new array; zero rows stay zero. */
 export function normalizeEmbeddings(embeddings: Float32Array, dimension: number): Float32Array {
   const n = embeddings.length / dimension;
@@ -81,10 +86,9 @@ export function clusterEmbeddings(embeddings: Float32Array, dimension: number, o
     points = groupPoints(unit, dimension, owner);
   }
 
-  // pyannote caps min_cluster_size at 10 % of the embeddings so short files keep their speakers
-  const minSize = Math.min(options.minClusterSize ?? 1, Math.max(1, Math.round(0.1 * n)));
+  const minSize = effectiveMinClusterSize(options.minClusterSize ?? 1, n);
   const dendrogram = agglomerate(points, linkage);
-  const steps = chooseSteps(dendrogram, points.weights, options, minSize);
+  const steps = chooseSteps(dendrogram, points.weights, options, minSize, linkage === 'centroid' ? centroidToEuclidean : (h) => h);
   const flat = cutDendrogram(dendrogram, steps);
   const pointLabels = absorbSmallClusters(flat.labels, flat.clusters, points, minSize);
 
@@ -104,22 +108,44 @@ export function clusterEmbeddings(embeddings: Float32Array, dimension: number, o
   return { labels, clusters, centroids: clusterMeans(unit, dimension, labels, clusters), method: n <= exactLimit ? 'exact' : 'two-stage', points: points.count };
 }
 
+/** numpy's rint / Python's round for x ≥ 0: halves go to the even neighbour. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
 /**
- * Number of merges to apply: the threshold cut (merge while the next height ≤ threshold, as
- * scipy's fcluster 'distance'), unless that gives a speaker count outside [min, max] or numSpeakers
- * is set; then the cut whose count of large clusters is nearest the target, closest to the
- * threshold cut (pyannote's rule).
+ * pyannote's heuristic for short files: min_cluster_size = min(wanted, max(1, round(0.1 · n))), so a
+ * file with fewer than 10 × wanted embeddings still gets its speakers (Python's round: 2.5 → 2).
  */
-function chooseSteps(dendrogram: Dendrogram, weights: Float64Array, options: ClusteringOptions, minSize: number): number {
+export function effectiveMinClusterSize(wanted: number, embeddings: number): number {
+  return Math.min(wanted, Math.max(1, roundHalfEven(0.1 * embeddings)));
+}
+
+/** Our centroid heights are ‖·‖²/2 of unit-vector means; pyannote measures them as ‖·‖. */
+function centroidToEuclidean(height: number): number {
+  return Math.sqrt(2 * Math.max(0, height));
+}
+
+/**
+ * Number of merges to apply, as pyannote's AgglomerativeClustering.cluster: the threshold cut (merge
+ * while the next height ≤ threshold, as scipy's fcluster 'distance'); when its count of large
+ * clusters (≥ minSize) is outside [min, max] or differs from numSpeakers, the cuts are visited by
+ * the distance of their merge height from the threshold (in pyannote's units: `toPyannote`),
+ * skipping merges that form a small cluster, and the first whose count of large clusters is
+ * nearest the target wins (stopping at an exact match; all merged when nothing comes closer than 1).
+ */
+function chooseSteps(dendrogram: Dendrogram, weights: Float64Array, options: ClusteringOptions, minSize: number, toPyannote: (height: number) => number): number {
   const n = dendrogram.count;
   if (n === 0) return 0;
   const merges = n - 1;
   let atThreshold = 0;
   while (atThreshold < merges && dendrogram.heights[atThreshold] <= options.threshold) atThreshold++;
 
-  // large clusters after each number of merges
+  // large clusters after each number of merges, and the size each merge forms
   const size = Float64Array.from(weights);
   const large = new Int32Array(n);
+  const formed = new Float64Array(merges);
   for (let i = 0; i < n; i++) if (size[i] >= minSize) large[0]++;
   for (let s = 0; s < merges; s++) {
     const a = dendrogram.left[s];
@@ -127,24 +153,38 @@ function chooseSteps(dendrogram: Dendrogram, weights: Float64Array, options: Clu
     const merged = size[a] + size[b];
     large[s + 1] = large[s] - (size[a] >= minSize ? 1 : 0) - (size[b] >= minSize ? 1 : 0) + (merged >= minSize ? 1 : 0);
     size[b] = merged;
+    formed[s] = merged;
   }
 
+  // pyannote's set_num_clusters: bounds clamped to [1, n]
   const fixed = options.numSpeakers;
-  const lo = Math.max(1, fixed ?? options.minSpeakers ?? 1);
-  const hi = Math.max(lo, fixed ?? options.maxSpeakers ?? Infinity);
+  const lo = Math.max(1, Math.min(n, fixed ?? options.minSpeakers ?? 1));
+  const hi = Math.max(1, Math.min(n, fixed ?? options.maxSpeakers ?? n));
   const found = large[atThreshold];
-  if (found >= lo && found <= hi) return atThreshold;
-  const target = Math.min(Math.max(found, lo), hi);
-  let best = atThreshold;
-  for (let s = 0; s <= merges; s++) {
-    const gap = Math.abs(large[s] - target);
-    const bestGap = Math.abs(large[best] - target);
-    if (gap < bestGap || (gap === bestGap && Math.abs(s - atThreshold) < Math.abs(best - atThreshold))) best = s;
+  let target: number | undefined = lo === hi ? lo : undefined;
+  if (found < lo) target = lo;
+  else if (found > hi) target = hi;
+  if (target === undefined || found === target) return atThreshold;
+
+  const threshold = toPyannote(options.threshold);
+  const order = Array.from({ length: merges }, (_, i) => i);
+  const away = Float64Array.from(order, (i) => Math.abs(toPyannote(dendrogram.heights[i]) - threshold));
+  order.sort((x, y) => away[x] - away[y] || x - y);
+  let best = merges; // every merge applied: one cluster
+  let bestLarge = 1;
+  for (const i of order) {
+    if (formed[i] < minSize) continue;
+    const count = large[i + 1];
+    if (Math.abs(count - target) < Math.abs(bestLarge - target)) {
+      best = i + 1;
+      bestLarge = count;
+    }
+    if (count === target) break;
   }
   return best;
 }
 
-/** Clusters lighter than minSize join the large cluster with the closest mean (cosine). */
+/** Clusters lighter than minSize join the large cluster with the closest mean (cosine), as pyannote; with no large cluster, all form one. */
 function absorbSmallClusters(labels: Int32Array, clusters: number, points: WeightedPoints, minSize: number): Int32Array {
   if (minSize <= 1 || clusters < 2) return labels;
   const d = points.dimension;
@@ -158,7 +198,9 @@ function absorbSmallClusters(labels: Int32Array, clusters: number, points: Weigh
   }
   const largeIds: number[] = [];
   for (let c = 0; c < clusters; c++) if (weight[c] >= minSize) largeIds.push(c);
-  if (largeIds.length === 0 || largeIds.length === clusters) return labels;
+  // no cluster is large enough: pyannote puts everything in one
+  if (largeIds.length === 0) return new Int32Array(labels.length);
+  if (largeIds.length === clusters) return labels;
   const norm = (c: number): number => {
     let s = 0;
     for (let k = 0; k < d; k++) s += sums[c * d + k] ** 2;

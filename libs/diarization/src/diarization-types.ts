@@ -31,7 +31,8 @@ export interface ClusteringOptions {
   linkage?: 'complete' | 'centroid' | 'average';
   /**
    * pyannote's min_cluster_size: clusters with fewer embeddings are not counted as speakers and are
-   * merged into the closest large cluster (by centroid cosine distance); default 1 (off), pyannote uses 12
+   * merged into the closest large cluster (by centroid cosine distance); default 1 (off) here,
+   * 12 in diarize() as pyannote 3.1. Capped at round(10 % of the embeddings) for short files.
    */
   minClusterSize?: number;
 }
@@ -43,9 +44,9 @@ export interface SpeakerSpeechTime {
 }
 
 export interface TurnOptions {
-  /** drop speech shorter than this (pyannote min_duration_on), seconds; default 0.3 */
+  /** drop turns shorter than this (pyannote min_duration_on), seconds; default 0 as pyannote 3.1 */
   minDurationOn?: number;
-  /** merge same-speaker turns separated by less than this, seconds; default 0.5 */
+  /** merge same-speaker turns separated by less than this (pyannote min_duration_off), seconds; default 0 as pyannote 3.1 */
   mergeGap?: number;
 }
 

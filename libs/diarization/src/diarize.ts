@@ -1,12 +1,16 @@
 /**
- * The diarization pipeline (pyannote 3.x / sherpa-onnx method): 10 s windows every second →
- * segmentation (powerset) → per (window, local speaker) embedding of its clean speech →
- * clustering → every local speaker assigned to a cluster → overlapping windows stitched into turns.
+ * The diarization pipeline (pyannote/speaker-diarization-3.1's method, sherpa-onnx style, no Python):
+ * 10 s windows every second → segmentation (powerset) → per (window, local speaker) an embedding of
+ * its speech, picked out of the window's fbank by its mask (overlap-free frames when there are
+ * enough) → agglomerative clustering (centroid linkage, min_cluster_size 12) → every local speaker
+ * given its closest centroid → overlapping windows stitched into turns.
  */
 import { assignWindowSpeakers } from './window-assignment';
-import { clusterEmbeddings, euclideanToCentroidThreshold } from './clustering';
+import { clusterEmbeddings, PYANNOTE_CENTROID_THRESHOLD, PYANNOTE_MIN_CLUSTER_SIZE } from './clustering';
 import { ClusteringOptions, SpeakerTurn, WindowActivity } from './diarization-types';
 import { SpeakerEmbeddingModel } from './embedding-model';
+import { Fbank } from './fbank';
+import { fbankFramesOfMask, minFbankFrames, minSegmentationFrames, probeMinNumSamples, probeNoise, selectRows, speakerMask, windowFbanks } from './masked-embedding';
 import { decodePowerset } from './powerset';
 import { SegmentationModel } from './segmentation-model';
 import { slidingWindowStarts, stitchTurns } from './stitching';
@@ -17,11 +21,25 @@ export interface DiarizeOptions {
   /** clustering threshold; default: pyannote 3.1's tuned centroid-linkage value for WeSpeaker embeddings */
   threshold?: number;
   linkage?: ClusteringOptions['linkage'];
+  /** pyannote's min_cluster_size: smaller clusters join the closest large one; default 12 (pyannote 3.1), lowered to 10 % of the embeddings for short files */
+  minClusterSize?: number;
+  /**
+   * how local speakers get clusters: 'argmax' (each to its closest centroid, pyannote 3.1's default,
+   * constrained_assignment=False) or 'hungarian' (two local speakers of a window never share a
+   * cluster, constrained_assignment=True); default 'argmax'
+   */
+  assignment?: 'argmax' | 'hungarian';
+  /** drop turns shorter than this, seconds (pyannote min_duration_on); default 0 as pyannote 3.1 (0.3 before) */
+  minDurationOn?: number;
+  /** fill same-speaker gaps shorter than this, seconds (pyannote min_duration_off); default 0 as pyannote 3.1 (0.5 before) */
+  minDurationOff?: number;
+  /** embed only overlap-free speech when there is enough of it (pyannote embedding_exclude_overlap); default true as 3.1 */
+  excludeOverlap?: boolean;
+  /** shortest audio the embedding model can embed (pyannote's min_num_samples); default: probed from the model once */
+  embeddingMinSamples?: number;
   stepSeconds?: number;
-  /** windows per segmentation run */
+  /** windows per segmentation run (a model exported with a fixed batch runs in groups of that size) */
   batchSize?: number;
-  /** frames where the speaker talks alone needed before its embedding is trusted (pyannote: 10) */
-  minCleanFrames?: number;
   onProgress?: (fraction: number) => void;
   signal?: AbortSignal;
 }
@@ -30,6 +48,8 @@ export interface DiarizeResult {
   turns: SpeakerTurn[];
   windows: number;
   embeddings: number;
+  /** embeddings from a speaker's full mask (overlap included) because its clean speech was too short */
+  overlapEmbeddings: number;
 }
 
 export interface DiarizationModels {
@@ -38,15 +58,44 @@ export interface DiarizationModels {
 }
 
 /** pyannote/speaker-diarization-3.1: centroid linkage, euclidean threshold 0.7046 on unit vectors. */
-export const DEFAULT_CLUSTERING_THRESHOLD = euclideanToCentroidThreshold(0.7046);
+export const DEFAULT_CLUSTERING_THRESHOLD = PYANNOTE_CENTROID_THRESHOLD;
+/** pyannote/speaker-diarization-3.1's clustering.min_cluster_size. */
+export const DEFAULT_MIN_CLUSTER_SIZE = PYANNOTE_MIN_CLUSTER_SIZE;
+
+const minSamplesProbes = new WeakMap<SpeakerEmbeddingModel, Promise<number>>();
+
+/**
+ * pyannote's min_num_samples of an embedding model, probed once per model (about 12 runs on inputs
+ * under 0.5 s): the shortest random input with at least one fbank frame and a finite embedding.
+ */
+export function embeddingMinSamples(model: SpeakerEmbeddingModel): Promise<number> {
+  let probe = minSamplesProbes.get(model);
+  if (!probe) {
+    probe = probeMinNumSamples(async (samples) => {
+      const fbank = model.fbank(probeNoise(samples));
+      if (fbank.frames === 0) return false;
+      try {
+        const embedding = await model.embedFeatures(fbank.features, fbank.frames);
+        return embedding.every(Number.isFinite);
+      } catch {
+        return false; // e.g. a convolution longer than the input
+      }
+    });
+    minSamplesProbes.set(model, probe);
+    probe.catch(() => minSamplesProbes.delete(model));
+  }
+  return probe;
+}
 
 export async function diarize(pcm: Float32Array, models: DiarizationModels, options: DiarizeOptions = {}): Promise<DiarizeResult> {
   const geometry = models.segmentation.geometry;
   const { windowSamples, sampleRate } = geometry;
   const starts = slidingWindowStarts(pcm.length, sampleRate, windowSamples / sampleRate, options.stepSeconds ?? 1);
-  if (starts.length === 0) return { turns: [], windows: 0, embeddings: 0 };
-  const batchSize = options.batchSize ?? 8;
-  const minClean = options.minCleanFrames ?? 10;
+  if (starts.length === 0) return { turns: [], windows: 0, embeddings: 0, overlapEmbeddings: 0 };
+  const batchSize = models.segmentation.fixedBatch ?? options.batchSize ?? 8;
+  const excludeOverlap = options.excludeOverlap ?? true;
+  const minSamples = options.embeddingMinSamples ?? (await embeddingMinSamples(models.embedding));
+  const minFbankRows = minFbankFrames(minSamples);
   const windows: WindowActivity[] = [];
   const localSpeakers = 3;
   const active = new Uint8Array(starts.length * localSpeakers);
@@ -54,7 +103,9 @@ export async function diarize(pcm: Float32Array, models: DiarizationModels, opti
   let embeddings = new Float32Array(0);
   let dimension = 0;
   let embedded = 0;
+  let overlapEmbeddings = 0;
   const batch = new Float32Array(batchSize * windowSamples);
+  const windowStarts = starts.map((t) => Math.round(t * sampleRate));
 
   for (let first = 0; first < starts.length; first += batchSize) {
     if (options.signal?.aborted) throw new Error('aborted');
@@ -62,18 +113,26 @@ export async function diarize(pcm: Float32Array, models: DiarizationModels, opti
     const input = batch.subarray(0, count * windowSamples);
     input.fill(0);
     for (let k = 0; k < count; k++) {
-      const from = Math.round(starts[first + k] * sampleRate);
+      const from = windowStarts[first + k];
       input.set(pcm.subarray(from, Math.min(pcm.length, from + windowSamples)), k * windowSamples);
     }
     const { logProbs, frames } = await models.segmentation.run(input, count);
+    const minCleanFrames = minSegmentationFrames(minSamples, frames, windowSamples);
+    // the whole (zero-padded) windows' fbanks, computed over the batch's span once a speaker needs one
+    let fbanks: Fbank[] | undefined;
     for (let k = 0; k < count; k++) {
       const w = first + k;
       const decoded = decodePowerset(logProbs.subarray(k * frames * geometry.classes, (k + 1) * frames * geometry.classes), frames);
       windows.push({ start: starts[w], activity: decoded.activity, frames, speakers: decoded.speakers });
       for (let s = 0; s < localSpeakers; s++) {
-        const clean = cleanSpeech(input.subarray(k * windowSamples, (k + 1) * windowSamples), decoded.activity, frames, decoded.speakers, s, geometry.frameStep, geometry.receptiveField, minClean);
-        if (!clean) continue;
-        const embedding = await models.embedding.embed(clean);
+        const chosen = speakerMask(decoded.activity, frames, decoded.speakers, s, minCleanFrames, excludeOverlap);
+        if (!chosen) continue;
+        fbanks ??= windowFbanks(pcm, windowStarts.slice(first, first + count), windowSamples, (x, mean) => models.embedding.fbank(x, mean), models.embedding.features.normalizeMean);
+        const fbank = fbanks[k];
+        const rows = fbankFramesOfMask(chosen.mask, fbank.frames);
+        if (rows.length < minFbankRows) continue; // pyannote: NaN embedding
+        const embedding = await models.embedding.embedFeatures(selectRows(fbank.features, fbank.bins, rows), rows.length);
+        if (!embedding.every(Number.isFinite)) continue;
         if (dimension === 0) {
           dimension = embedding.length;
           embeddings = new Float32Array(starts.length * localSpeakers * dimension);
@@ -81,11 +140,12 @@ export async function diarize(pcm: Float32Array, models: DiarizationModels, opti
         embeddings.set(embedding, (w * localSpeakers + s) * dimension);
         active[w * localSpeakers + s] = 1;
         embedded++;
+        if (!chosen.clean) overlapEmbeddings++;
       }
     }
     options.onProgress?.(Math.min(1, (first + count) / starts.length) * 0.9);
   }
-  if (embedded === 0) return { turns: [], windows: windows.length, embeddings: 0 };
+  if (embedded === 0) return { turns: [], windows: windows.length, embeddings: 0, overlapEmbeddings: 0 };
 
   const rows = packActive(embeddings, active, dimension);
   const fixed = options.minSpeakers !== undefined && options.minSpeakers === options.maxSpeakers ? options.minSpeakers : undefined;
@@ -95,51 +155,41 @@ export async function diarize(pcm: Float32Array, models: DiarizationModels, opti
     numSpeakers: fixed,
     minSpeakers: options.minSpeakers,
     maxSpeakers: options.maxSpeakers,
+    minClusterSize: options.minClusterSize ?? DEFAULT_MIN_CLUSTER_SIZE,
   });
-  const labels = assignWindowSpeakers({ embeddings, dimension, localSpeakers, centroids: clusters.centroids, active });
+  const labels = assignWindowSpeakers({
+    embeddings,
+    dimension,
+    localSpeakers,
+    // pyannote's assign_embeddings: centroids are means of the raw (not unit-normalised) embeddings
+    centroids: rawCentroids(rows, dimension, clusters.labels, clusters.clusters),
+    active,
+    constrained: (options.assignment ?? 'argmax') === 'hungarian',
+  });
   const { turns } = stitchTurns(windows, labels, {
     geometry: { sampleRate, step: geometry.frameStep, receptiveField: geometry.receptiveField },
     duration: pcm.length / sampleRate,
+    minDurationOn: options.minDurationOn ?? 0,
+    mergeGap: options.minDurationOff ?? 0,
+    // pyannote caps the per-frame speaker count at max_speakers
+    maxSpeakersPerFrame: options.maxSpeakers,
   });
   options.onProgress?.(1);
-  return { turns, windows: windows.length, embeddings: embedded };
+  return { turns, windows: windows.length, embeddings: embedded, overlapEmbeddings };
 }
 
-/**
- * The samples of the frames where local speaker `s` talks alone, concatenated (overlapped speech
- * would blur the embedding); null when there are fewer than `minFrames` such frames.
- */
-function cleanSpeech(
-  window: Float32Array,
-  activity: Float32Array,
-  frames: number,
-  speakers: number,
-  s: number,
-  step: number,
-  receptiveField: number,
-  minFrames: number,
-): Float32Array | null {
-  // frame f describes the centre of its receptive field: [f·step, f·step + rf)
-  const offset = Math.round((receptiveField - step) / 2);
-  let cleanFrames = 0;
-  for (let f = 0; f < frames; f++) if (isAlone(activity, f, speakers, s)) cleanFrames++;
-  if (cleanFrames < minFrames) return null;
-  const out = new Float32Array(cleanFrames * step);
-  let at = 0;
-  for (let f = 0; f < frames; f++) {
-    if (!isAlone(activity, f, speakers, s)) continue;
-    const from = Math.min(window.length, f * step + offset);
-    const piece = window.subarray(from, Math.min(window.length, from + step));
-    out.set(piece, at);
-    at += piece.length;
+/** Mean of each cluster's embeddings as they came from the model. */
+function rawCentroids(rows: Float32Array, d: number, labels: Int32Array, clusters: number): Float32Array {
+  const sums = new Float64Array(clusters * d);
+  const counts = new Float64Array(clusters);
+  for (let i = 0; i < labels.length; i++) {
+    const c = labels[i];
+    counts[c]++;
+    for (let k = 0; k < d; k++) sums[c * d + k] += rows[i * d + k];
   }
-  return out.subarray(0, at);
-}
-
-function isAlone(activity: Float32Array, f: number, speakers: number, s: number): boolean {
-  if (activity[f * speakers + s] < 0.5) return false;
-  for (let o = 0; o < speakers; o++) if (o !== s && activity[f * speakers + o] >= 0.5) return false;
-  return true;
+  const out = new Float32Array(clusters * d);
+  for (let c = 0; c < clusters; c++) for (let k = 0; k < d; k++) out[c * d + k] = sums[c * d + k] / counts[c];
+  return out;
 }
 
 function packActive(embeddings: Float32Array, active: Uint8Array, dimension: number): Float32Array {

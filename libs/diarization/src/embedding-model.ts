@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { InFlightRuns } from '@app/model-cache';
-import { computeFbank, FbankWindow } from './fbank';
+import { computeFbank, Fbank, FbankWindow } from './fbank';
 import { createSession } from './segmentation-model';
 
 export interface EmbeddingFeatureConfig {
@@ -61,9 +61,19 @@ export class SpeakerEmbeddingModel {
 
   /** Embedding of 16 kHz audio (at least one 25 ms frame), copied out of onnxruntime's buffer. */
   async embed(samples: Float32Array): Promise<Float32Array> {
-    const fbank = computeFbank(samples, { window: this.features.window, numMelBins: this.features.numMelBins, subtractMean: this.features.normalizeMean });
-    if (fbank.frames === 0) throw new RangeError('audio too short for a speaker embedding');
-    const feats = new ort.Tensor('float32', fbank.features, [1, fbank.frames, fbank.bins]);
+    const fbank = this.fbank(samples);
+    return this.embedFeatures(fbank.features, fbank.frames);
+  }
+
+  /** The model's input features of 16 kHz audio: Kaldi fbank, mean-normalised over all of it when the model expects that (or as `subtractMean` says). */
+  fbank(samples: Float32Array, subtractMean = this.features.normalizeMean): Fbank {
+    return computeFbank(samples, { window: this.features.window, numMelBins: this.features.numMelBins, subtractMean });
+  }
+
+  /** Embedding of `frames` fbank rows (frames × numMelBins), e.g. a speaker's rows picked out of a whole chunk's fbank. */
+  async embedFeatures(features: Float32Array, frames: number): Promise<Float32Array> {
+    if (frames === 0) throw new RangeError('audio too short for a speaker embedding');
+    const feats = new ort.Tensor('float32', features, [1, frames, features.length / frames]);
     const output = (await this.runs.run(() => this.session.run({ [this.session.inputNames[0]]: feats })))[this.session.outputNames[0]];
     return new Float32Array(output.data as Float32Array);
   }

@@ -11,5 +11,7 @@ export * from './der';
 export * from './clustering-benchmark';
 export * from './segmentation-model';
 export * from './embedding-model';
+export * from './masked-embedding';
+export * from './onnx-batch';
 export * from './diarization-model-registry';
 export * from './diarize';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { InFlightRuns } from '@app/model-cache';
+import { fixedBatchSize, runInFixedBatches } from './onnx-batch';
 
 /** pyannote segmentation-3.0 geometry: 10 s windows, 589 frames, 270-sample step, 991-sample receptive field. */
 export interface SegmentationGeometry {
@@ -67,12 +68,16 @@ export class SegmentationModel {
   private readonly runs: InFlightRuns;
   private released?: Promise<void>;
 
+  /** the batch the model was exported with when fixed (then windows run in groups of exactly that many); null: any batch */
+  readonly fixedBatch: number | null;
+
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly name: string,
     readonly geometry: SegmentationGeometry,
   ) {
     this.runs = new InFlightRuns(`segmentation model ${name}`);
+    this.fixedBatch = fixedBatchSize(session.inputMetadata);
   }
 
   static async load(path: string, name: string, options: SegmentationLoadOptions): Promise<SegmentationModel> {
@@ -83,6 +88,7 @@ export class SegmentationModel {
   async run(windows: Float32Array, count: number): Promise<{ logProbs: Float32Array; frames: number }> {
     const { windowSamples, classes } = this.geometry;
     if (windows.length !== count * windowSamples) throw new RangeError(`expected ${count} windows of ${windowSamples} samples`);
+    if (this.fixedBatch !== null && count !== this.fixedBatch) return runInFixedBatches((w, n) => this.run(w, n), windows, count, windowSamples, this.fixedBatch);
     const input = new ort.Tensor('float32', windows, [count, 1, windowSamples]);
     const output = (await this.runs.run(() => this.session.run({ [this.session.inputNames[0]]: input })))[this.session.outputNames[0]];
     const [, frames, width] = output.dims.map(Number);

@@ -83,12 +83,27 @@ describe('stitchTurns', () => {
       [0, 220, 300],
       [0, 340, 400],
     ]);
-    const { turns } = stitchTurns([w], Int32Array.from([0, -1, -1]));
+    const { turns } = stitchTurns([w], Int32Array.from([0, -1, -1]), { minDurationOn: 0.3, mergeGap: 0.5 });
     expect(turns.map((t) => [t.start, t.end].map((x) => +x.toFixed(6)))).toEqual([
       [frameCentre(100), frameCentre(300)].map((x) => +x.toFixed(6)),
       [frameCentre(340), frameCentre(400)].map((x) => +x.toFixed(6)),
     ]);
     expect(stitchTurns([w], Int32Array.from([0, -1, -1]), { minDurationOn: 0, mergeGap: 0 }).turns).toHaveLength(4);
+  });
+
+  it('keeps every turn and gap by default (pyannote 3.1: min_duration_on = min_duration_off = 0)', () => {
+    // a 1-frame turn and a 1-frame gap survive
+    const w = window(0, [
+      [0, 10, 11],
+      [0, 100, 200],
+      [0, 201, 300],
+    ]);
+    const { turns } = stitchTurns([w], Int32Array.from([0, -1, -1]));
+    expect(turns.map((t) => [t.start, t.end].map((x) => +x.toFixed(6)))).toEqual([
+      [frameCentre(10), frameCentre(11)].map((x) => +x.toFixed(6)),
+      [frameCentre(100), frameCentre(200)].map((x) => +x.toFixed(6)),
+      [frameCentre(201), frameCentre(300)].map((x) => +x.toFixed(6)),
+    ]);
   });
 
   it('two local speakers given one cluster contribute their max, not their sum', () => {

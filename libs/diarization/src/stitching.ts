@@ -199,8 +199,8 @@ interface RawTurn {
  */
 export function binaryToTurns(binary: Uint8Array, frames: number, speakers: number, options: StitchOptions = {}): StitchResult {
   const geometry = options.geometry ?? SEGMENTATION_3_FRAMES;
-  const minOn = options.minDurationOn ?? 0.3;
-  const gap = options.mergeGap ?? 0.5;
+  const minOn = options.minDurationOn ?? 0;
+  const gap = options.mergeGap ?? 0;
   const duration = options.duration ?? Infinity;
   const raw: RawTurn[] = [];
   for (let k = 0; k < speakers; k++) {
