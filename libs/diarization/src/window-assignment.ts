@@ -1,8 +1,8 @@
 /**
- * pyannote's last clustering step (assign_embeddings + constrained_argmax): every active
- * (window, local speaker) embedding, clustered or not (e.g. too short to be trusted for
- * clustering), goes to the most similar cluster centroid — and, when constrained, two local
- * speakers of one window never share a cluster (a Hungarian assignment per window).
+ * pyannote's last clustering step (assign_embeddings): every active (window, local speaker)
+ * embedding goes to the most similar cluster centroid (argmax; pyannote 3.1's default, which
+ * diarize() uses) — or, when constrained (constrained_argmax), two local speakers of one window
+ * never share a cluster (a Hungarian assignment per window).
  */
 import { maxWeightAssignment } from './hungarian';
 
@@ -15,7 +15,7 @@ export interface WindowAssignmentInput {
   centroids: Float32Array;
   /** windows × localSpeakers: 1 where the slot has speech and a usable embedding */
   active: Uint8Array;
-  /** default true */
+  /** Hungarian per window instead of argmax; default true here, diarize() passes false (pyannote 3.1) */
   constrained?: boolean;
 }
 
