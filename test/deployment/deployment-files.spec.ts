@@ -72,7 +72,7 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('gives the worker the seed variables, a GPU and the models volume', () => {
+  it('gives the worker the variables of the original Python service, a GPU and the models volume', () => {
     for (const name of ['HF_AUTH_TOKEN', 'DEVICE', 'COMPUTE_TYPE', 'MODEL_DIR', 'WHISPER_MODEL', 'MODEL_CACHE_SIZE']) {
       expect(worker.environment).toHaveProperty(name);
     }

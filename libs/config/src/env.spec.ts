@@ -24,7 +24,7 @@ describe('loadConfig', () => {
     expect(config.adminToken).toBeUndefined();
   });
 
-  it('reads the seed variables', () => {
+  it('reads the variables of the original Python service', () => {
     const config = loadConfig({ DEVICE: 'cuda', COMPUTE_TYPE: 'float16', WHISPER_MODEL: 'tiny', MODEL_CACHE_SIZE: '5', HF_AUTH_TOKEN: 'hf_x', API_KEYS: 'a, b,' });
     expect(config.device).toBe('cuda');
     expect(config.computeType).toBe('float16');

@@ -13,6 +13,12 @@ export interface CutAndMergeOptions {
   frameSamples?: number;
 }
 
+/** A stretch of speech to decode on its own (≤ 30 s, from cut & merge), in seconds on the original timeline. */
+export interface SpeechChunk {
+  start: number;
+  end: number;
+}
+
 /** Consecutive speech pieces whisper transcribes as one window: start of the first to end of the last. */
 export interface VadChunk {
   startSample: number;

@@ -34,7 +34,7 @@ describe('SileroVadModel', () => {
     await model.release();
   });
 
-  it('loads the bundled Silero v5 weights, whose signature is input/state/sr → output/stateN', async () => {
+  it('loads the bundled Silero v6 weights, whose signature is input/state/sr → output/stateN', async () => {
     const session = await ort.InferenceSession.create(defaultSileroVadPath());
     expect(session.inputNames).toEqual(['input', 'state', 'sr']);
     expect(session.outputNames).toEqual(['output', 'stateN']);

