@@ -91,5 +91,8 @@ describe('speaker diarization end to end', () => {
       return listed.some((m) => m.startsWith('diarize/')) ? listed : undefined;
     }, 10_000);
     expect(models).toEqual(expect.arrayContaining(['diarize/synthetic-voice-embedding']));
+    // the worker says which onnxruntime execution provider each session got
+    expect(stack.worker.output()).toContain('diarization: segmentation.onnx: onnxruntime execution provider cpu');
+    expect(stack.worker.output()).toContain('diarization: embedding.onnx: onnxruntime execution provider cpu');
   });
 });

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { InFlightRuns } from '@app/model-cache';
+import { createOnnxSession, InFlightRuns } from '@app/model-cache';
 import { computeFbank, Fbank, FbankWindow } from './fbank';
-import { createSession } from './segmentation-model';
 
 export interface EmbeddingFeatureConfig {
   window: FbankWindow;
@@ -14,6 +13,8 @@ export interface EmbeddingFeatureConfig {
 export interface EmbeddingLoadOptions {
   useGpu: boolean;
   threads?: number;
+  /** reports the execution provider the session got */
+  log?: (message: string) => void;
   /** json beside the model ({"window": "povey"|"hamming", "num_mel_bins": 80, "normalize_mean": true, "name": …}) */
   configPath?: string;
 }
@@ -55,7 +56,7 @@ export class SpeakerEmbeddingModel {
   }
 
   static async load(path: string, name: string, options: EmbeddingLoadOptions): Promise<SpeakerEmbeddingModel> {
-    const session = await createSession(path, options.useGpu, options.threads);
+    const { session } = await createOnnxSession(path, options);
     return new SpeakerEmbeddingModel(session, name, readFeatureConfig(options.configPath, session.inputNames[0]));
   }
 

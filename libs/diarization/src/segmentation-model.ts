@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { InFlightRuns } from '@app/model-cache';
+import { createOnnxSession, InFlightRuns } from '@app/model-cache';
 import { fixedBatchSize, runInFixedBatches } from './onnx-batch';
 
 /** pyannote segmentation-3.0 geometry: 10 s windows, 589 frames, 270-sample step, 991-sample receptive field. */
@@ -24,6 +24,8 @@ export const PYANNOTE_SEGMENTATION_GEOMETRY: SegmentationGeometry = {
 export interface SegmentationLoadOptions {
   useGpu: boolean;
   threads?: number;
+  /** reports the execution provider the session got */
+  log?: (message: string) => void;
   /** optional json beside the model describing its geometry (window, step, receptive_field) */
   configPath?: string;
 }
@@ -45,20 +47,6 @@ function readGeometry(configPath: string | undefined): SegmentationGeometry {
   }
 }
 
-export async function createSession(path: string, useGpu: boolean, threads?: number): Promise<ort.InferenceSession> {
-  const options: ort.InferenceSession.SessionOptions = {
-    executionProviders: useGpu ? ['cuda', 'cpu'] : ['cpu'],
-    graphOptimizationLevel: 'all',
-    ...(threads ? { intraOpNumThreads: threads } : {}),
-  };
-  try {
-    return await ort.InferenceSession.create(path, options);
-  } catch (error) {
-    // the CPU-only onnxruntime-node package has no CUDA provider: fall back instead of failing
-    if (!useGpu) throw error;
-    return ort.InferenceSession.create(path, { ...options, executionProviders: ['cpu'] });
-  }
-}
 
 /**
  * The segmentation model (sherpa-onnx export: x → y; transformers.js export: input_values → logits):
@@ -81,7 +69,7 @@ export class SegmentationModel {
   }
 
   static async load(path: string, name: string, options: SegmentationLoadOptions): Promise<SegmentationModel> {
-    return new SegmentationModel(await createSession(path, options.useGpu, options.threads), name, readGeometry(options.configPath));
+    return new SegmentationModel((await createOnnxSession(path, options)).session, name, readGeometry(options.configPath));
   }
 
   /** Runs `count` windows laid out back to back in `windows`; returns log-probs [count, frames, classes]. */

@@ -63,15 +63,18 @@ export class DiarizationModelsService {
   private async load(paths: DiarizationModelPaths): Promise<LoadedDiarizationModels> {
     const useGpu = this.config.device === 'cuda';
     const threads = inferenceThreads(this.config);
+    const log = (message: string) => this.logger.log(`diarization: ${message}`);
     const started = Date.now();
     const segmentation = await SegmentationModel.load(paths.segmentation, paths.segmentationName, {
       useGpu,
       threads,
+      log,
       configPath: join(paths.dir, DIARIZATION_MODEL_FILES.segmentationConfig),
     });
     const embedding = await SpeakerEmbeddingModel.load(paths.embedding, paths.embeddingName, {
       useGpu,
       threads,
+      log,
       configPath: join(paths.dir, DIARIZATION_MODEL_FILES.embeddingConfig),
     }).catch(async (error: unknown) => {
       await segmentation.release();
