@@ -137,13 +137,6 @@ describe('Dockerfiles', () => {
     expect(Object.keys(metadata.manifests['linux/x64:cuda12'])).toContain('./libonnxruntime_providers_cuda.so');
   });
 
-  it('copy every source folder the TypeScript build includes', () => {
-    const include = (JSON.parse(read('tsconfig.build.json')) as { include: string[] }).include.map((glob) => glob.split('/**')[0]);
-    for (const file of ['Dockerfile.api', 'Dockerfile.worker']) {
-      for (const folder of include) expect(read(file)).toMatch(new RegExp(`^COPY ${folder} \\./${folder}$`, 'm'));
-    }
-  });
-
   it('lets a worker finish its job on stop (grace period above the lock duration)', () => {
     expect(parseInt(worker.stop_grace_period ?? '0', 10) * 1000).toBeGreaterThan(WorkerLockDefaults.lockDurationMs);
   });

@@ -3,7 +3,8 @@
  * the real API and worker, with the designed segmentation and embedding models that
  * `npm run fixtures` put in MODEL_DIR/diarize.
  */
-import { diarizationErrorRate, SpeakerTurn } from '@app/diarization';
+import type { SpeakerTurn } from '@app/diarization';
+import { diarizationErrorRate } from '@app/testing';
 import { getJson, postTranscribe, ServiceStack, startStack, waitFor } from '../support/service-harness';
 import { makeConversationScript, synthesizeConversation } from '../support/synthetic-conversation';
 import { encodeWav } from '../support/wav';

@@ -1,4 +1,5 @@
-import { diarizationErrorRate, diarize, DiarizationModels, DiarizeOptions, SpeakerTurn } from '@app/diarization';
+import { diarize, DiarizationModels, DiarizeOptions, SpeakerTurn } from '@app/diarization';
+import { diarizationErrorRate } from '@app/testing';
 import { makeConversationScript, synthesizeConversation } from './synthetic-conversation';
 
 export interface ConversationScore {

@@ -7,8 +7,6 @@ export * from './window-assignment';
 export * from './stitching';
 export * from './assignment';
 export * from './hungarian';
-export * from './der';
-export * from './clustering-benchmark';
 export * from './segmentation-model';
 export * from './embedding-model';
 export * from './masked-embedding';

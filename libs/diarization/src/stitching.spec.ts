@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { diarizationErrorRate } from './der';
+import { diarizationErrorRate } from '@app/testing';
 import type { SpeakerTurn, WindowActivity } from './diarization-types';
 import { SEGMENTATION_3_FRAMES, aggregateWindows, frameCentre, slidingWindowStarts, stitchTurns, windowFirstFrame } from './stitching';
 

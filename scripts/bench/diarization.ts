@@ -5,10 +5,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { benchmarkClustering, DiarizationModels, diarize, diarizationErrorRate, DiarizeOptions, locateDiarizationModels, SegmentationModel, SpeakerEmbeddingModel } from '@app/diarization';
-import { ConversationCase, ConversationScore, scoreConversation } from '../test/support/diarization-accuracy';
-import { makeConversationScript, synthesizeConversation } from '../test/support/synthetic-conversation';
-import { ensureDiarizationModels } from './fixtures/diarization-models';
+import { DiarizationModels, diarize, DiarizeOptions, locateDiarizationModels, SegmentationModel, SpeakerEmbeddingModel } from '@app/diarization';
+import { diarizationErrorRate } from '@app/testing';
+import { benchmarkClustering } from './clustering-benchmark';
+import { ConversationCase, ConversationScore, scoreConversation } from '../../test/support/diarization-accuracy';
+import { makeConversationScript, synthesizeConversation } from '../../test/support/synthetic-conversation';
+import { ensureDiarizationModels } from '../fixtures/diarization-models';
 
 export interface DiarizationBenchFigures {
   der2: number;

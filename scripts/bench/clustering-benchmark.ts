@@ -6,12 +6,20 @@
  * rest is the pipeline's: clustering, every slot given a centroid, stitching.
  */
 import { performance } from 'node:perf_hooks';
-import { clusterEmbeddings, PYANNOTE_CENTROID_THRESHOLD, PYANNOTE_MIN_CLUSTER_SIZE } from './clustering';
-import { diarizationErrorRate } from './der';
-import type { ClusteringOptions, SpeakerTurn, TurnOptions, WindowActivity } from './diarization-types';
-import { SEGMENTATION_3_FRAMES, stitchTurns, windowFirstFrame } from './stitching';
-import { assignWindowSpeakers } from './window-assignment';
-import { mulberry32 } from '@app/testing';
+import {
+  assignWindowSpeakers,
+  clusterEmbeddings,
+  type ClusteringOptions,
+  PYANNOTE_CENTROID_THRESHOLD,
+  PYANNOTE_MIN_CLUSTER_SIZE,
+  SEGMENTATION_3_FRAMES,
+  type SpeakerTurn,
+  stitchTurns,
+  type TurnOptions,
+  type WindowActivity,
+  windowFirstFrame,
+} from '@app/diarization';
+import { diarizationErrorRate, mulberry32 } from '@app/testing';
 
 export interface ClusteringBenchmarkOptions {
   /** 10 s windows, one per second; default 3600 (one hour) */

@@ -1,8 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { CtcVocabulary } from './alignment-types';
-import { alignSegment } from './ctc-forced-align';
-import { buildCtcVocabulary } from './ctc-vocabulary';
-import { WILDCARD_TOKEN, tokenizeTranscript } from './transcript-tokens';
+import { alignSegment, buildCtcVocabulary, type CtcVocabulary, tokenizeTranscript, WILDCARD_TOKEN } from '@app/alignment';
 import { mulberry32 } from '@app/testing';
 
 export interface AlignmentBenchmarkOptions {

@@ -7,12 +7,12 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { JFK_WAV } from '../test/support/samples';
-import { freePort, getJson, postTranscribe, prepareRedis, REPO_ROOT, startApi, startWorker, waitForHealthy, MODEL_DIR } from '../test/support/service-harness';
-import { encodeWav, readPcm16Wav, repeatSpeech } from '../test/support/wav';
-import { alignmentRows, benchAlignment } from './bench-alignment';
-import { benchDiarization, diarizationRows } from './bench-diarization';
-import { benchDecodeMemory, rssOfProcess } from './bench-long-audio';
+import { JFK_WAV } from '../../test/support/samples';
+import { freePort, getJson, postTranscribe, prepareRedis, REPO_ROOT, startApi, startWorker, waitForHealthy, MODEL_DIR } from '../../test/support/service-harness';
+import { encodeWav, readPcm16Wav, repeatSpeech } from '../../test/support/wav';
+import { alignmentRows, benchAlignment } from './alignment';
+import { benchDiarization, diarizationRows } from './diarization';
+import { benchDecodeMemory, rssOfProcess } from './long-audio';
 
 const MODEL = 'synthetic-tiny';
 const THREADS = String(Math.max(1, os.availableParallelism()));

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { diarizationErrorRate } from './der';
-import type { SpeakerTurn } from './diarization-types';
-import { maxWeightAssignment } from './hungarian';
+import { maxWeightAssignment, type SpeakerTurn } from '@app/diarization';
 
 const turn = (start: number, end: number, speaker: string): SpeakerTurn => ({ start, end, speaker });
 const noCollar = { collar: 0 };

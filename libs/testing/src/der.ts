@@ -3,8 +3,7 @@
  * event sweep: (missed + false alarm + confusion) / reference speech, overlapped speech counted
  * once per speaker, with the hypothesis→reference speaker mapping that maximises matched time.
  */
-import type { SpeakerTurn } from './diarization-types';
-import { maxWeightAssignment } from './hungarian';
+import { maxWeightAssignment, type SpeakerTurn } from '@app/diarization';
 
 export interface DerOptions {
   /**

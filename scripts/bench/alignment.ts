@@ -5,10 +5,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { alignSegment, benchmarkAlignment, WAV2VEC2_FRAME_GEOMETRY, Wav2Vec2CtcModel } from '@app/alignment';
-import { measureAlignmentAccuracy } from '../test/support/alignment-accuracy';
-import { synthesizeToneSpeech } from '../test/support/tone-speech';
-import { writeToneCtcModel } from './fixtures/tone-ctc-model';
+import { alignSegment, WAV2VEC2_FRAME_GEOMETRY, Wav2Vec2CtcModel } from '@app/alignment';
+import { benchmarkAlignment } from './align-benchmark';
+import { measureAlignmentAccuracy } from '../../test/support/alignment-accuracy';
+import { synthesizeToneSpeech } from '../../test/support/tone-speech';
+import { writeToneCtcModel } from '../fixtures/tone-ctc-model';
 
 export interface AlignmentBenchFigures {
   dpRealtime: number;
