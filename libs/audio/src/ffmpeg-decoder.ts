@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { ErrorCode, ServiceError } from '@app/contracts';
+import { ErrorCode, JobCancelledError, ServiceError } from '@app/contracts';
 import { PcmSink } from './pcm-sink';
 import { SAMPLE_RATE } from './wav';
 
@@ -71,7 +71,7 @@ export function decodeWithFfmpeg(input: Buffer | readonly Buffer[], options: Ffm
       if (error) reject(error);
       else resolve(pcm as Float32Array);
     };
-    const onAbort = () => finish(new ServiceError(ErrorCode.JobCancelled, 'decoding cancelled'));
+    const onAbort = () => finish(new JobCancelledError('decoding cancelled'));
     // the server's limit ran out, which says nothing about the audio: 503, not 422
     const timer = setTimeout(
       () => finish(new ServiceError(ErrorCode.DecodeTimeout, `decoding took longer than the server's limit DECODE_TIMEOUT_S=${options.timeoutMs / 1000} s`)),

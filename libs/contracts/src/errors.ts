@@ -76,6 +76,23 @@ export class ServiceError extends Error {
   }
 }
 
+/**
+ * The one shape of "the job was cancelled". Every place where work stops for a cancel raises it:
+ * whisper.cpp's abort, ffmpeg killed mid-decode, the checks between ONNX runs and between stages
+ * (throwIfCancelled). The worker maps exactly this type to job_cancelled.
+ */
+export class JobCancelledError extends ServiceError {
+  constructor(message = 'job was cancelled') {
+    super(ErrorCode.JobCancelled, message);
+    this.name = 'JobCancelledError';
+  }
+}
+
+/** The check between units of work: throws JobCancelledError once the job's signal is aborted. */
+export function throwIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new JobCancelledError();
+}
+
 const JOB_ERROR_PREFIX = 'tx-error:';
 
 export interface JobError {

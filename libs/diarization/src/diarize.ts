@@ -5,6 +5,7 @@
  * enough) → agglomerative clustering (centroid linkage, min_cluster_size 12) → every local speaker
  * given its closest centroid → overlapping windows stitched into turns.
  */
+import { throwIfCancelled } from '@app/contracts';
 import { assignWindowSpeakers } from './window-assignment';
 import { clusterEmbeddings, PYANNOTE_CENTROID_THRESHOLD, PYANNOTE_MIN_CLUSTER_SIZE } from './clustering';
 import { ClusteringOptions, SpeakerTurn, WindowActivity } from './diarization-types';
@@ -41,6 +42,7 @@ export interface DiarizeOptions {
   /** windows per segmentation run (a model exported with a fixed batch runs in groups of that size) */
   batchSize?: number;
   onProgress?: (fraction: number) => void;
+  /** checked between segmentation batches: aborted → JobCancelledError */
   signal?: AbortSignal;
 }
 
@@ -108,7 +110,7 @@ export async function diarize(pcm: Float32Array, models: DiarizationModels, opti
   const windowStarts = starts.map((t) => Math.round(t * sampleRate));
 
   for (let first = 0; first < starts.length; first += batchSize) {
-    if (options.signal?.aborted) throw new Error('aborted');
+    throwIfCancelled(options.signal);
     const count = Math.min(batchSize, starts.length - first);
     const input = batch.subarray(0, count * windowSamples);
     input.fill(0);

@@ -2,15 +2,17 @@
  * WhisperModelHandle on top of the native addon: option defaults, seconds instead of
  * centiseconds, AbortSignal wiring and typed errors.
  */
+import { open } from 'fs/promises';
 import * as os from 'os';
 import * as path from 'path';
+
+import { JobCancelledError } from '@app/contracts';
 
 import { loadNativeBinding, RawDecodeResult, RawWhisperModel, RawWhisperSegment, WhisperAddon } from './native-binding';
 import {
   DecodeOptions,
   LanguageProbabilities,
   LoadModelOptions,
-  WhisperAbortedError,
   WhisperDecodeResult,
   WhisperModelHandle,
   WhisperSegment,
@@ -37,6 +39,35 @@ export function whisperSystemInfo(): string {
 /** GPU devices the addon was built for and can see; empty on CPU-only builds. */
 export function whisperGpuDevices(): string[] {
   return loadNativeBinding().gpuDevices();
+}
+
+/** whisper.cpp's abort, as the one cancellation type (the worker reports it as job_cancelled). */
+function decodeAborted(): JobCancelledError {
+  return new JobCancelledError('whisper.cpp decoding was aborted');
+}
+
+const GGML_FILE_MAGIC = 0x67676d6c;
+/** whisper.cpp's rule (whisper_vocab::is_multilingual): the language tokens make the vocabulary this large. */
+const MULTILINGUAL_VOCAB = 51865;
+
+/**
+ * Whether a ggml whisper model file is multilingual, from its header alone (8 bytes read, nothing
+ * loaded): what `isMultilingual` of the loaded model will say. Undefined when the file is missing
+ * or not a ggml whisper model (loading it says why).
+ */
+export async function readModelIsMultilingual(modelPath: string): Promise<boolean | undefined> {
+  let file;
+  try {
+    file = await open(modelPath, 'r');
+    const header = Buffer.alloc(8);
+    const { bytesRead } = await file.read(header, 0, header.length, 0);
+    if (bytesRead < header.length || header.readUInt32LE(0) !== GGML_FILE_MAGIC) return undefined;
+    return header.readInt32LE(4) >= MULTILINGUAL_VOCAB;
+  } catch {
+    return undefined;
+  } finally {
+    await file?.close();
+  }
 }
 
 export async function loadWhisperModel(modelPath: string, options: LoadModelOptions): Promise<WhisperModelHandle> {
@@ -78,7 +109,7 @@ class NativeWhisperModel implements WhisperModelHandle {
 
   async transcribe(pcm: Float32Array, options: DecodeOptions = {}): Promise<WhisperDecodeResult> {
     const { signal } = options;
-    if (signal?.aborted) throw new WhisperAbortedError();
+    if (signal?.aborted) throw decodeAborted();
 
     const progress = new ProgressRelay(options.onProgress);
     const run = this.raw.transcribe(pcm, {
@@ -92,19 +123,19 @@ class NativeWhisperModel implements WhisperModelHandle {
     // encoder pass of a large model on CPU takes seconds), so reject right away; the
     // native call winds down on its own and free() still waits for it.
     let onAbort = (): void => undefined;
-    const aborted = new Promise<never>((_, reject) => {
+    const abortion = new Promise<never>((_, reject) => {
       onAbort = () => {
         run.abort();
-        reject(new WhisperAbortedError());
+        reject(decodeAborted());
       };
     });
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const result = await Promise.race([run.promise, aborted]);
+      const result = await Promise.race([run.promise, abortion]);
       progress.report(100);
       return toDecodeResult(result, pcm.length / WHISPER_SAMPLE_RATE);
     } catch (err) {
-      throw this.isAborted(err) ? new WhisperAbortedError() : err;
+      throw this.isAborted(err) ? decodeAborted() : err;
     } finally {
       progress.close();
       signal?.removeEventListener('abort', onAbort);

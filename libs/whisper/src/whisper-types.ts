@@ -2,6 +2,7 @@
  * The contract between the native whisper.cpp binding and the rest of the code.
  * Nothing outside libs/whisper knows about N-API; it only sees these types.
  */
+import { JobCancelledError } from '@app/contracts';
 
 export interface LoadModelOptions {
   /** Use the GPU backend when the addon was built with CUDA. */
@@ -19,7 +20,7 @@ export interface DecodeOptions {
   beamSize?: number;
   /** Called (on the JS thread) with 0..100 as whisper.cpp progresses. */
   onProgress?: (percent: number) => void;
-  /** Aborting makes whisper.cpp stop at its next abort check; the promise rejects with WhisperAbortedError. */
+  /** Aborting makes whisper.cpp stop at its next abort check; the promise rejects with JobCancelledError. */
   signal?: AbortSignal;
   /** Optional initial prompt text. */
   initialPrompt?: string;
@@ -74,9 +75,10 @@ export interface WhisperModelHandle {
   free(): Promise<void>;
 }
 
-export class WhisperAbortedError extends Error {
-  constructor() {
-    super('whisper.cpp decoding was aborted');
-    this.name = 'WhisperAbortedError';
-  }
-}
+/**
+ * @deprecated the one cancellation type under its old name: an aborted decode rejects with
+ * JobCancelledError (job_cancelled), which this is.
+ */
+export const WhisperAbortedError = JobCancelledError;
+/** @deprecated see the value */
+export type WhisperAbortedError = JobCancelledError;

@@ -10,7 +10,8 @@ export interface TimedWord {
 
 /**
  * Groups whisper's BPE tokens into words: a token that starts with a space (or follows
- * nothing) opens a word, the others continue it. Times come from token timestamps.
+ * nothing) opens a word, the others continue it. Times come from token timestamps, at full
+ * precision (the worker rounds the result).
  */
 export function tokensToWords(tokens: readonly WhisperToken[], offsetSeconds = 0): TimedWord[] {
   const words: TimedWord[] = [];
@@ -22,7 +23,7 @@ export function tokensToWords(tokens: readonly WhisperToken[], offsetSeconds = 0
   const flush = () => {
     const word = text.trim();
     if (word) {
-      words.push({ word, start: round(start + offsetSeconds), end: round(Math.max(end, start) + offsetSeconds), score: round(probabilitySum / count) });
+      words.push({ word, start: start + offsetSeconds, end: Math.max(end, start) + offsetSeconds, score: probabilitySum / count });
     }
     text = '';
     probabilitySum = 0;
@@ -41,8 +42,4 @@ export function tokensToWords(tokens: readonly WhisperToken[], offsetSeconds = 0
   }
   flush();
   return words;
-}
-
-function round(value: number): number {
-  return Math.round(value * 1000) / 1000;
 }

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { SAMPLE_RATE } from '@app/audio';
 import { alignSegment, AlignmentModelUnavailable, CHARACTER_ALIGNED_LANGUAGES, WAV2VEC2_FRAME_GEOMETRY } from '@app/alignment';
-import { AlignmentStatus, SegmentResult, WordResult } from '@app/contracts';
+import { AlignmentStatus, round3, SegmentResult, throwIfCancelled, WordResult } from '@app/contracts';
 import { JobLeases } from '../models/model-cache.service';
 import { AlignmentModelsService } from './alignment-models.service';
 
@@ -9,8 +9,6 @@ export interface AlignmentOutcome {
   segments: SegmentResult[];
   status: AlignmentStatus;
 }
-
-const round3 = (value: number) => Math.round(value * 1000) / 1000;
 
 /**
  * WhisperX's second pass: each whisper segment's audio through the wav2vec2 CTC model, then forced
@@ -55,7 +53,7 @@ export class WordAlignmentService {
     let interpolated = 0;
     const out: SegmentResult[] = [];
     for (const [index, segment] of segments.entries()) {
-      if (signal.aborted) throw new Error('aborted');
+      throwIfCancelled(signal);
       const from = Math.max(0, Math.floor(segment.start * SAMPLE_RATE));
       const to = Math.min(pcm.length, Math.max(from, Math.ceil(segment.end * SAMPLE_RATE)));
       const emissions = await model.emissions(pcm.subarray(from, to));

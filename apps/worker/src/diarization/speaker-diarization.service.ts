@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { assignSpeakers, diarize, DiarizationModelUnavailable, speakingTime, SpeakerTurn } from '@app/diarization';
-import { DiarizationStatus, SegmentResult } from '@app/contracts';
+import { DiarizationStatus, round3, SegmentResult } from '@app/contracts';
 import { JobLeases } from '../models/model-cache.service';
 import { DiarizationModelsService } from './diarization-models.service';
 
@@ -9,8 +9,6 @@ export interface DiarizationOutcome {
   speakers?: { id: string; speech_seconds: number }[];
   status: DiarizationStatus;
 }
-
-const round3 = (value: number) => Math.round(value * 1000) / 1000;
 
 /** Who spoke when, then every word and segment labelled with the speaker it overlaps most. */
 @Injectable()

@@ -1,27 +1,26 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { decodeAudio, SAMPLE_RATE } from '@app/audio';
+import { decodeAudio, DecodedAudio, SAMPLE_RATE } from '@app/audio';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
-import { AlignmentStatus, ErrorCode, JobStage, ModelDownloadProgress, SegmentResult, ServiceError, TranscribeJobData, TranscriptionResult } from '@app/contracts';
+import { AlignmentStatus, JobStage, ModelDownloadProgress, round3, SegmentResult, TranscribeJobData, TranscriptionResult } from '@app/contracts';
 import { SpeechChunk } from '@app/vad';
-import { tokensToWords } from '@app/whisper';
+import { readModelIsMultilingual, resolveWhisperModel, tokensToWords, WhisperModelSpec, WhisperSegment } from '@app/whisper';
 import { WordAlignmentService } from '../alignment/word-alignment.service';
 import { DiarizationOutcome, SpeakerDiarizationService } from '../diarization/speaker-diarization.service';
 import { JobLeases } from '../models/model-cache.service';
 import { WhisperModelsService } from '../models/whisper-models.service';
 import { SpeechDetectionService } from '../vad/speech-detection.service';
 import { planParallelism, transcribeChunks } from './chunked-transcription';
-import { checkLanguagesForModelName, LanguagePlan, pickLanguage, planLanguage } from './language-choice';
+import { checkLanguagesForModelName, LanguageChoice, LanguagePlan, pickLanguage, planLanguage } from './language-choice';
 import { inferenceThreads } from '../models/model-loading';
+import { StageProgress } from './pipeline-stages';
 
 export interface PipelineHooks {
-  /** stage changes and 0..100 progress within the job */
+  /** stage changes and 0..100 progress within the job (the percents come from PIPELINE_STAGES) */
   onProgress(stage: JobStage, percent: number): void;
   /** the job's whisper model is being downloaded (stage downloading_model) */
   onModelDownload?(download: ModelDownloadProgress): void;
   signal: AbortSignal;
 }
-
-const round3 = (value: number) => Math.round(value * 1000) / 1000;
 
 function downloadReporter(hooks: PipelineHooks) {
   if (!hooks.onModelDownload) return undefined;
@@ -33,7 +32,24 @@ function downloadReporter(hooks: PipelineHooks) {
     });
 }
 
-/** decode → language → whisper.cpp → result, for one job. */
+/** whisper.cpp's segment → the result's, at result precision (alignment cuts the audio at these bounds). */
+function segmentResult(segment: WhisperSegment, id: number): SegmentResult {
+  return {
+    id,
+    start: round3(segment.start),
+    end: round3(segment.end),
+    text: segment.text.trim(),
+    avg_logprob: round3(segment.avgLogprob),
+    no_speech_prob: round3(segment.noSpeechProb),
+    words: tokensToWords(segment.tokens).map((word) => ({ word: word.word, start: round3(word.start), end: round3(word.end), score: round3(word.score) })),
+  };
+}
+
+/**
+ * One job, one way through: decode (and validate) → VAD → silent? done → acquire the whisper model →
+ * detect the language → transcribe → align → diarize → assemble. Bad audio and silence are known
+ * before a model is downloaded or loaded; the stages and their progress are PIPELINE_STAGES.
+ */
 @Injectable()
 export class TranscriptionPipeline {
   constructor(
@@ -43,24 +59,6 @@ export class TranscriptionPipeline {
     private readonly diarization: SpeakerDiarizationService,
     private readonly speech: SpeechDetectionService,
   ) {}
-
-  /** No speech at all: an empty transcript, and whisper never runs (it would hallucinate text). */
-  private silentResult(jobId: string, data: TranscribeJobData, plan: LanguagePlan, duration: number, model: string, timings: Record<string, number>): TranscriptionResult {
-    const language = plan.kind === 'fixed' ? plan.choice.language : (plan.allowed?.[0] ?? 'en');
-    return {
-      job_id: jobId,
-      language,
-      language_probability: 0,
-      duration: round3(duration),
-      model,
-      segments: [],
-      word_segments: [],
-      // the requested stages ran, trivially: nothing to align, nobody spoke
-      ...(data.options.alignWords ? { alignment: { status: 'ok' as const, words_aligned: 0, words_interpolated: 0 } } : {}),
-      ...(data.options.diarize ? { diarization: { status: 'ok' as const, turns: [] }, speakers: [] } : {}),
-      timings_ms: timings,
-    };
-  }
 
   /**
    * Every model the job uses is leased from its first use to the end of the job (released here,
@@ -86,14 +84,21 @@ export class TranscriptionPipeline {
       }
     };
     const { options } = data;
+    // the stages this job skips give their share of the progress to the stage before them
+    const skipped = new Set<JobStage>();
+    if (!options.vad) skipped.add('vad');
+    if (!options.alignWords) skipped.add('align');
+    if (!options.diarize) skipped.add('diarize');
+    const progress = new StageProgress(hooks.onProgress, hooks.signal, skipped);
 
-    // a .en name needs no file to be English-only: a 400 before any download
-    checkLanguagesForModelName(options.whisperModel ?? this.config.whisperModel, options.allowedLanguages);
-    hooks.onProgress('load_model', 1);
-    const model = leases.hold(await timed('load_model', () => this.models.lease(options.whisperModel, downloadReporter(hooks))));
-    const plan = planLanguage(model.handle.isMultilingual, options.allowedLanguages, model.spec.name);
+    // the request's model by name: unknown (400), or a .en name with other languages (400, no file
+    // needed to know), before any work
+    const modelName = options.whisperModel ?? this.config.whisperModel;
+    checkLanguagesForModelName(modelName, options.allowedLanguages);
+    const spec = resolveWhisperModel(modelName, this.config.computeType, this.config.modelDir);
 
-    hooks.onProgress('decode', 3);
+    // decode and validate (empty, corrupt, too long): bad audio fails before any model is touched
+    progress.enter('decode');
     const decoded = await timed('decode', () =>
       decodeAudio(audio, {
         maxSeconds: this.config.maxAudioSeconds,
@@ -101,28 +106,36 @@ export class TranscriptionPipeline {
         signal: hooks.signal,
       }),
     );
-    const threads = inferenceThreads(this.config);
 
     // VAD cut & merge: only speech reaches whisper, in ≤ 30 s chunks that can be decoded in parallel
     let chunks: SpeechChunk[] | undefined;
     if (options.vad) {
-      hooks.onProgress('vad', 4);
-      chunks = await timed('vad', () => this.speech.chunks(decoded.pcm, (fraction) => hooks.onProgress('vad', 4 + Math.round(fraction * 4)), leases));
-      if (chunks.length === 0) return this.silentResult(jobId, data, plan, decoded.durationSeconds, model.spec.name, timings);
+      progress.enter('vad');
+      chunks = await timed('vad', () => this.speech.chunks(decoded.pcm, (fraction) => progress.within('vad', fraction), hooks.signal, leases));
+      if (chunks.length === 0) {
+        progress.enter('load_model');
+        const model = await timed('load_model', () => this.modelFacts(leases, spec, options.whisperModel, hooks));
+        return this.silentResult(jobId, data, planLanguage(model.isMultilingual, options.allowedLanguages, model.name), decoded, model.name, timings);
+      }
     }
 
-    let choice = plan.kind === 'fixed' ? plan.choice : undefined;
-    if (!choice) {
-      hooks.onProgress('detect_language', 8);
+    progress.enter('load_model');
+    const model = leases.hold(await timed('load_model', () => this.models.lease(options.whisperModel, downloadReporter(hooks))));
+    const plan = planLanguage(model.handle.isMultilingual, options.allowedLanguages, model.spec.name);
+    const threads = inferenceThreads(this.config);
+
+    let choice: LanguageChoice;
+    if (plan.kind === 'fixed') {
+      choice = plan.choice;
+    } else {
+      progress.enter('detect_language');
       // on the first speech, not on leading silence
       const firstSpeech = chunks ? decoded.pcm.subarray(Math.round(chunks[0].start * SAMPLE_RATE)) : decoded.pcm;
       const probabilities = await timed('detect_language', () => model.handle.detectLanguage(firstSpeech, { threads }));
-      choice = pickLanguage(probabilities, plan.kind === 'detect' ? plan.allowed : undefined);
+      choice = pickLanguage(probabilities, plan.allowed);
     }
-    if (hooks.signal.aborted) throw new ServiceError(ErrorCode.JobCancelled, 'job cancelled');
 
-    hooks.onProgress('transcribe', 10);
-    const share = options.alignWords || options.diarize ? 0.68 : 0.88;
+    progress.enter('transcribe');
     const language = choice.language;
     const whisperSegments = await timed('transcribe', async () => {
       if (!chunks) {
@@ -130,7 +143,7 @@ export class TranscriptionPipeline {
           language,
           threads,
           signal: hooks.signal,
-          onProgress: (percent) => hooks.onProgress('transcribe', 10 + Math.round(percent * share)),
+          onProgress: (percent) => progress.within('transcribe', percent / 100),
         });
         return whole.segments;
       }
@@ -140,37 +153,30 @@ export class TranscriptionPipeline {
         plan: parallelism,
         signal: hooks.signal,
         // progress counts seconds of speech decoded
-        onProgress: (done, total) => hooks.onProgress('transcribe', 10 + Math.round((done / total) * 100 * share)),
+        onProgress: (done, total) => progress.within('transcribe', done / total),
       });
     });
+    let segments = whisperSegments.map(segmentResult);
 
-    let segments: SegmentResult[] = whisperSegments.map((segment, id) => ({
-      id,
-      start: round3(segment.start),
-      end: round3(segment.end),
-      text: segment.text.trim(),
-      avg_logprob: round3(segment.avgLogprob),
-      no_speech_prob: round3(segment.noSpeechProb),
-      words: tokensToWords(segment.tokens),
-    }));
     let alignment: AlignmentStatus | undefined;
     if (options.alignWords) {
-      hooks.onProgress('align', 78);
+      progress.enter('align');
       const aligned = await timed('align', () =>
-        this.alignment.align(segments, decoded.pcm, language, (done, total) => hooks.onProgress('align', 78 + Math.round((done / total) * 10)), hooks.signal, leases),
+        this.alignment.align(segments, decoded.pcm, language, (done, total) => progress.within('align', done / total), hooks.signal, leases),
       );
       segments = aligned.segments;
       alignment = aligned.status;
     }
+
     let diarization: DiarizationOutcome | undefined;
     if (options.diarize) {
-      hooks.onProgress('diarize', 88);
+      progress.enter('diarize');
       diarization = await timed('diarize', () =>
         this.diarization.diarize(
           segments,
           decoded.pcm,
           { minSpeakers: options.minSpeakers, maxSpeakers: options.maxSpeakers },
-          (fraction) => hooks.onProgress('diarize', 88 + Math.round(fraction * 10)),
+          (fraction) => progress.within('diarize', fraction),
           hooks.signal,
           leases,
         ),
@@ -178,7 +184,7 @@ export class TranscriptionPipeline {
       segments = diarization.segments;
     }
 
-    hooks.onProgress('assemble', 99);
+    progress.enter('assemble');
     return {
       job_id: jobId,
       language,
@@ -189,6 +195,42 @@ export class TranscriptionPipeline {
       word_segments: segments.flatMap((segment) => segment.words),
       ...(alignment ? { alignment } : {}),
       ...(diarization ? { diarization: diarization.status, ...(diarization.speakers ? { speakers: diarization.speakers } : {}) } : {}),
+      timings_ms: timings,
+    };
+  }
+
+  /**
+   * What a silent file needs to know of its model, without loading it into whisper.cpp: the name
+   * (it must resolve) and whether it is English-only (the file's header), for the same 400 a spoken
+   * file would get. A model not in MODEL_DIR is acquired as for speech: a download, or 503
+   * model_unavailable.
+   */
+  private async modelFacts(
+    leases: JobLeases,
+    spec: WhisperModelSpec,
+    requested: string | undefined,
+    hooks: PipelineHooks,
+  ): Promise<{ name: string; isMultilingual: boolean }> {
+    const isMultilingual = await readModelIsMultilingual(spec.path);
+    if (isMultilingual !== undefined) return { name: spec.name, isMultilingual };
+    const model = leases.hold(await this.models.lease(requested, downloadReporter(hooks)));
+    return { name: model.spec.name, isMultilingual: model.handle.isMultilingual };
+  }
+
+  /** No speech at all: an empty transcript, and whisper never runs (it would hallucinate text). */
+  private silentResult(jobId: string, data: TranscribeJobData, plan: LanguagePlan, decoded: DecodedAudio, model: string, timings: Record<string, number>): TranscriptionResult {
+    const language = plan.kind === 'fixed' ? plan.choice.language : (plan.allowed?.[0] ?? 'en');
+    return {
+      job_id: jobId,
+      language,
+      language_probability: 0,
+      duration: round3(decoded.durationSeconds),
+      model,
+      segments: [],
+      word_segments: [],
+      // the requested stages ran, trivially: nothing to align, nobody spoke
+      ...(data.options.alignWords ? { alignment: { status: 'ok' as const, words_aligned: 0, words_interpolated: 0 } } : {}),
+      ...(data.options.diarize ? { diarization: { status: 'ok' as const, turns: [] }, speakers: [] } : {}),
       timings_ms: timings,
     };
   }

@@ -7,6 +7,7 @@ import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
 import {
   encodeJobError,
   ErrorCode,
+  JobCancelledError,
   JobProgress,
   parseTranscribeJobData,
   RedisKeys,
@@ -16,10 +17,10 @@ import {
   WorkerLockDefaults,
 } from '@app/contracts';
 import { AudioStore } from '@app/storage';
-import { WhisperAbortedError } from '@app/whisper';
 import { WhisperModelsService } from '../models/whisper-models.service';
 import { WORKER_REDIS } from '../worker.tokens';
 import { ActiveJobsRegistry } from './active-jobs.registry';
+import { stageStart } from './pipeline-stages';
 import { PipelineHooks, TranscriptionPipeline } from './transcription-pipeline.service';
 
 /** Takes transcription jobs from BullMQ once the default model is loaded. */
@@ -65,7 +66,7 @@ export class TranscriptionProcessor extends WorkerHost implements OnApplicationB
       const data = parseTranscribeJobData(job.data);
       // no longer waiting: it stops counting against its key's fair share
       if (data.owner) await this.redis.srem(RedisKeys.queuedByOwner(data.owner), jobId);
-      if (await this.redis.exists(RedisKeys.cancelled(jobId))) throw new ServiceError(ErrorCode.JobCancelled, 'job was cancelled');
+      if (await this.redis.exists(RedisKeys.cancelled(jobId))) throw new JobCancelledError();
       const bytes = await this.audio.get(jobId);
       if (!bytes) throw new ServiceError(ErrorCode.AudioExpired, 'the uploaded audio expired before a worker could process it');
       const result = await this.pipeline.run(jobId, data, bytes, {
@@ -79,14 +80,16 @@ export class TranscriptionProcessor extends WorkerHost implements OnApplicationB
     } catch (error) {
       // every failure is final: retrying bad audio or a missing model only delays the answer
       await this.audio.delete(jobId).catch(() => undefined);
-      throw new UnrecoverableError(this.describeFailure(jobId, error, controller.signal));
+      throw new UnrecoverableError(this.describeFailure(jobId, error));
     } finally {
       this.activeJobs.finish(jobId);
     }
   }
 
-  private describeFailure(jobId: string, error: unknown, signal: AbortSignal): string {
-    if (error instanceof WhisperAbortedError || (signal.aborted && !(error instanceof ServiceError))) {
+  /** The failedReason: a cancel (the one JobCancelledError, whichever stage stopped), a coded failure, or an internal error with an id. */
+  private describeFailure(jobId: string, error: unknown): string {
+    if (error instanceof JobCancelledError) {
+      this.logger.log(`job ${jobId} cancelled`);
       return encodeJobError(ErrorCode.JobCancelled, 'job was cancelled');
     }
     if (error instanceof ServiceError && error.code !== ErrorCode.Internal) {
@@ -116,7 +119,7 @@ export class TranscriptionProcessor extends WorkerHost implements OnApplicationB
         const previous = last.stage === 'downloading_model' ? last.download : undefined;
         const moved = !previous || previous.file !== download.file || (download.percent ?? 0) > (previous.percent ?? 0) ||
           (download.percent === undefined && download.received_bytes - previous.received_bytes >= 1_000_000);
-        if (moved) write({ stage: 'downloading_model', percent: Math.max(0, last.percent), download });
+        if (moved) write({ stage: 'downloading_model', percent: stageStart('downloading_model'), download });
       },
     };
   }

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { throwIfCancelled } from '@app/contracts';
 import { cutAndMerge, defaultSileroVadPath, SileroVadModel, SpeechChunk, speechSegments } from '@app/vad';
 import { fileBytes, JobLeases, LoadedModel, ModelCacheService } from '../models/model-cache.service';
 
@@ -19,10 +20,15 @@ export class SpeechDetectionService {
 
   /**
    * Speech chunks of ≤ 30 s. With the job's leases the VAD stays held until the job ends; without,
-   * it is released when this call ends.
+   * it is released when this call ends. A cancelled job stops at the VAD's next progress report
+   * (every 1,000 frames: 32 s of audio) with JobCancelledError.
    */
-  async chunks(pcm: Float32Array, onProgress: (fraction: number) => void, jobLeases?: JobLeases): Promise<SpeechChunk[]> {
-    return JobLeases.within(jobLeases, (leases) => this.detect(leases, pcm, onProgress));
+  async chunks(pcm: Float32Array, onProgress: (fraction: number) => void, signal?: AbortSignal, jobLeases?: JobLeases): Promise<SpeechChunk[]> {
+    const checked = (fraction: number) => {
+      throwIfCancelled(signal);
+      onProgress(fraction);
+    };
+    return JobLeases.within(jobLeases, (leases) => this.detect(leases, pcm, checked));
   }
 
   private async detect(leases: JobLeases, pcm: Float32Array, onProgress: (fraction: number) => void): Promise<SpeechChunk[]> {
