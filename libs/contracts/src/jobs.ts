@@ -1,19 +1,6 @@
+import type { Job, Queue } from 'bullmq';
 import { JobName } from './queue';
-
-/** Options the API validated; the worker validates them again because Redis is shared. */
-export interface TranscribeOptions {
-  batchSize: number;
-  /** Silero VAD cut & merge before whisper (default true); false decodes the whole file in one pass */
-  vad: boolean;
-  diarize: boolean;
-  alignWords: boolean;
-  /** undefined → the worker's WHISPER_MODEL */
-  whisperModel?: string;
-  minSpeakers?: number;
-  maxSpeakers?: number;
-  /** undefined → any language */
-  allowedLanguages?: string[];
-}
+import type { TranscribeOptions } from './transcribe-options';
 
 /** Job data: small JSON only. The audio bytes live under RedisKeys.audio(jobId). */
 export interface TranscribeJobData {
@@ -27,7 +14,11 @@ export interface TranscribeJobData {
   owner?: string;
 }
 
-/** One typed map of every job: producers and consumers import it, no string literals elsewhere. */
+/**
+ * One typed map of every kind of job: producers and consumers import it, no string literals
+ * elsewhere. A new kind of background work (webhook delivery, model pre-fetch) is one JobName, one
+ * entry in each map and one handler in the worker (the worker refuses to start without it).
+ */
 export interface JobDataMap {
   [JobName.Transcribe]: TranscribeJobData;
 }
@@ -35,6 +26,11 @@ export interface JobResultMap {
   [JobName.Transcribe]: TranscriptionResult;
 }
 export type JobOf<N extends JobName> = { name: N; data: JobDataMap[N] };
+
+/** A BullMQ job of kind N with its data, result and name types from the maps (a union of jobs when N is a union). */
+export type QueuedJob<N extends JobName = JobName> = N extends JobName ? Job<JobDataMap[N], JobResultMap[N], N> : never;
+/** The queue that carries jobs of kinds N: `add` takes their data, `getJob` and `waitUntilFinished` give their types back. */
+export type JobQueue<N extends JobName = JobName> = Queue<JobDataMap[N], JobResultMap[N], N>;
 
 export interface WordResult {
   word: string;

@@ -1,31 +1,12 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import Redis from 'ioredis';
-import type { LoadedModelInfo } from '@app/contracts';
+import type { HealthBody, HealthWorker, PublicHealthBody } from '@app/contracts';
 import { API_REDIS } from '../api.tokens';
 import { Access, CurrentPrincipal } from '../auth/access.decorator';
 import type { Principal } from '../auth/credentials';
 import { withTimeout } from '../common/with-timeout';
 import { WorkerRegistry } from '../workers/worker-registry.service';
-
-export interface HealthBody {
-  status: 'ok' | 'unavailable';
-  redis: 'up' | 'down';
-  workers: {
-    worker_id: string;
-    device: string;
-    models: string[];
-    /** every model in the worker's memory with its size (absent for workers that predate it) */
-    loaded_models?: LoadedModelInfo[];
-    rss_mb?: number;
-    busy: boolean;
-    last_seen_ms: number;
-  }[];
-  reason?: string;
-}
-
-/** What a caller without a valid key sees when API_KEYS is set: no worker ids, no model names. */
-export type PublicHealthBody = Pick<HealthBody, 'status'>;
 
 /** Health checks need no key; details (workers, models, reasons) only for a key or the admin token. */
 @Controller('health')
@@ -51,7 +32,7 @@ export class HealthController {
       return { status: 'unavailable', redis: 'down', workers: [], reason: `Redis: ${(error as Error).message}` };
     }
     const now = Date.now();
-    const workers = (await this.registry.liveWorkers()).map((worker) => ({
+    const workers = (await this.registry.liveWorkers()).map((worker): HealthWorker => ({
       worker_id: worker.worker_id,
       device: worker.device,
       models: worker.models,

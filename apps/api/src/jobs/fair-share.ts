@@ -1,6 +1,5 @@
-import { Queue } from 'bullmq';
 import Redis from 'ioredis';
-import { ErrorCode, RedisKeys, ServiceError } from '@app/contracts';
+import { ErrorCode, JobName, JobQueue, RedisKeys, ServiceError } from '@app/contracts';
 
 /** BullMQ's largest priority (2^21); lower numbers run first. */
 const LOWEST_PRIORITY = 2_097_152;
@@ -14,7 +13,7 @@ const STILL_QUEUED = new Set(['waiting', 'prioritized', 'delayed', 'waiting-chil
 export class FairShare {
   constructor(
     private readonly redis: Redis,
-    private readonly queue: Queue,
+    private readonly queue: Pick<JobQueue<JobName.Transcribe>, 'getJobState'>,
     private readonly maxQueuedPerKey: number,
     private readonly trackingTtlS: number,
   ) {}

@@ -1,8 +1,9 @@
 import { Controller, Delete, Get, Param } from '@nestjs/common';
+import type { JobView } from '@app/contracts';
 import { Access, CurrentPrincipal } from '../auth/access.decorator';
 import type { Principal } from '../auth/credentials';
 import { checkedJobId } from './job-id';
-import { JobView, TranscriptionJobsService } from './transcription-jobs.service';
+import { TranscriptionJobsService } from './transcription-jobs.service';
 
 /** A key sees and cancels its own jobs only (others answer 404); the admin token sees every job. */
 @Controller('jobs')

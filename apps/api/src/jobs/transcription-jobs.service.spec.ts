@@ -1,8 +1,10 @@
-import { Job, Queue, QueueEvents } from 'bullmq';
+import { Job, QueueEvents } from 'bullmq';
 import Redis from 'ioredis';
 import { loadConfig } from '@app/config';
-import { encodeJobError, ErrorCode } from '@app/contracts';
+import { encodeJobError, ErrorCode, JobName, JobQueue } from '@app/contracts';
 import { TranscriptionJobsService } from './transcription-jobs.service';
+
+type Queue = JobQueue<JobName.Transcribe>;
 
 /** A job that finishes between the API's two reads (snapshot, then state). */
 function racingQueue(final: Partial<Job>): Queue {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
-import { Job, Queue, QueueEvents } from 'bullmq';
+import { QueueEvents } from 'bullmq';
 import Redis from 'ioredis';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
 import {
@@ -8,8 +8,9 @@ import {
   ErrorCode,
   JobName,
   JobProgress,
-  ModelDownloadProgress,
-  PublicJobStatus,
+  JobQueue,
+  JobView,
+  QueuedJob,
   RedisChannels,
   RedisKeys,
   ServiceError,
@@ -28,16 +29,9 @@ import { newJobId } from './job-id';
 const REDIS_TIMEOUT_MS = 5_000;
 const CANCEL_MARK_TTL_S = 24 * 3600;
 
-export interface JobView {
-  job_id: string;
-  status: PublicJobStatus;
-  progress: number;
-  stage: string;
-  /** while stage is downloading_model: the model file arriving for this job */
-  download?: ModelDownloadProgress;
-  result?: TranscriptionResult;
-  error?: { code: string; message: string; field?: string; error_id?: string };
-}
+/** The queue as this service uses it: transcription jobs, typed from the job map. */
+type TranscribeQueue = JobQueue<JobName.Transcribe>;
+type TranscribeJob = QueuedJob<JobName.Transcribe>;
 
 /** Failed jobs stay readable at least a day, longer if RESULT_TTL_S says so. */
 const MIN_FAILURE_TTL_S = 24 * 3600;
@@ -55,7 +49,7 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
-    @InjectQueue(TRANSCRIBE_QUEUE) private readonly queue: Queue,
+    @InjectQueue(TRANSCRIBE_QUEUE) private readonly queue: TranscribeQueue,
     @Inject(TRANSCRIBE_QUEUE_EVENTS) private readonly queueEvents: QueueEvents,
     @Inject(API_REDIS) private readonly redis: Redis,
   ) {
@@ -70,7 +64,7 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
     // anonymous callers (no API_KEYS) share one backlog and no per-key limit
     const priority = await withTimeout(this.fairShare.admit(owner, jobId, principal.kind === 'key'), REDIS_TIMEOUT_MS, redisDown);
     const data: TranscribeJobData = { options, fileName, sizeBytes: bytes.length, acceptedAt: Date.now(), owner };
-    let job: Job;
+    let job: TranscribeJob;
     try {
       await withTimeout(this.audio.put(jobId, bytes, this.config.audioTtlS), REDIS_TIMEOUT_MS, redisDown);
       job = await withTimeout(
@@ -93,7 +87,7 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
     }
     if (!wait) return { kind: 'accepted', jobId };
     try {
-      const result = (await job.waitUntilFinished(this.queueEvents, this.config.syncTimeoutS * 1000)) as TranscriptionResult;
+      const result = await job.waitUntilFinished(this.queueEvents, this.config.syncTimeoutS * 1000);
       return { kind: 'completed', result };
     } catch (error) {
       const message = (error as Error).message ?? '';
@@ -113,10 +107,10 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
     }
     const state = await job.getState();
     // the job may have finished between the two reads: its snapshot then lacks the result or reason
-    if (state === 'completed' || state === 'failed') job = ((await this.queue.getJob(jobId)) as Job | undefined) ?? job;
+    if (state === 'completed' || state === 'failed') job = (await this.queue.getJob(jobId)) ?? job;
     const progress = this.progressOf(job);
     if (state === 'completed') {
-      return { job_id: jobId, status: 'completed', progress: 100, stage: 'done', result: job.returnvalue as TranscriptionResult };
+      return { job_id: jobId, status: 'completed', progress: 100, stage: 'done', result: job.returnvalue };
     }
     if (state === 'failed') {
       const error = decodeJobError(job.failedReason);
@@ -140,7 +134,7 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
       const cancelled = decodeJobError(job.failedReason).code === ErrorCode.JobCancelled;
       throw new ServiceError(ErrorCode.JobFinished, `job ${jobId} ${cancelled ? 'was already cancelled' : `already ${state}`}`);
     }
-    const owner = (job.data as TranscribeJobData).owner ?? ANONYMOUS_OWNER;
+    const owner = job.data.owner ?? ANONYMOUS_OWNER;
     // the mark covers the race where a worker takes the job between our read and our removal; it
     // names the owner so the cancelled job stays visible to its owner only
     await this.redis.set(RedisKeys.cancelled(jobId), owner, 'EX', CANCEL_MARK_TTL_S);
@@ -163,8 +157,9 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
   }
 
   /** The job if it exists and the caller may see it; another key's job looks like no job at all. */
-  private async visibleJob(jobId: string, principal: Principal): Promise<Job | undefined> {
-    const job = (await withTimeout(this.queue.getJob(jobId), REDIS_TIMEOUT_MS, redisDown)) as Job | undefined;
+  private async visibleJob(jobId: string, principal: Principal): Promise<TranscribeJob | undefined> {
+    const job = await withTimeout(this.queue.getJob(jobId), REDIS_TIMEOUT_MS, redisDown);
+    // a job's data is what the API wrote, but read defensively: a foreign or damaged job has none
     if (!job || !mayAccess(principal, (job.data as TranscribeJobData | undefined)?.owner)) return undefined;
     return job;
   }
@@ -175,7 +170,7 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
     return owner !== null && mayAccess(principal, owner);
   }
 
-  private progressOf(job: Job): JobProgress {
+  private progressOf(job: TranscribeJob): JobProgress {
     const progress = job.progress as Partial<JobProgress> | number | undefined;
     if (typeof progress === 'object' && progress !== null) {
       return { percent: progress.percent ?? 0, stage: progress.stage ?? 'queued', ...(progress.download ? { download: progress.download } : {}) };

@@ -1,20 +1,23 @@
 import { Body, Controller, HttpCode, Post, Res, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import type { Response } from 'express';
-import { assertEnglishOnlyLanguages, ErrorCode, isEnglishOnlyModelName, isOfficialWhisperModel, ServiceError, TranscribeOptions, TranscriptionResult, WorkerHeartbeat } from '@app/contracts';
+import {
+  AcceptedBody,
+  assertEnglishOnlyLanguages,
+  ErrorCode,
+  isEnglishOnlyModelName,
+  isOfficialWhisperModel,
+  resolveTranscribeForm,
+  ServiceError,
+  TranscribeFormFields,
+  TranscriptionResult,
+  WorkerHeartbeat,
+} from '@app/contracts';
 import { CurrentPrincipal } from '../auth/access.decorator';
 import type { Principal } from '../auth/credentials';
 import { TranscriptionJobsService } from '../jobs/transcription-jobs.service';
 import { WorkerRegistry } from '../workers/worker-registry.service';
-import { TranscribeDto } from './transcribe.dto';
-
-const DEFAULT_BATCH_SIZE = 16;
-
-export interface AcceptedBody {
-  job_id: string;
-  status: 'queued';
-  status_url: string;
-}
+import { TranscribeFormPipe } from './transcribe-form.pipe';
 
 @Controller()
 export class TranscribeController {
@@ -29,41 +32,26 @@ export class TranscribeController {
   @UseInterceptors(FileInterceptor('file'))
   async transcribe(
     @UploadedFile() file: Express.Multer.File | undefined,
-    @Body() body: TranscribeDto,
+    @Body(TranscribeFormPipe) form: TranscribeFormFields,
     @Res({ passthrough: true }) response: Response,
     @CurrentPrincipal() principal: Principal,
   ): Promise<TranscriptionResult | AcceptedBody> {
     if (!file) throw new ServiceError(ErrorCode.MissingFile, 'send the audio as multipart field "file"', 'file');
     if (file.size === 0) throw new ServiceError(ErrorCode.EmptyFile, 'the uploaded file is empty', 'file');
-    const options = this.toOptions(body);
+    // defaults and min_speakers ≤ max_speakers, after the file: a missing file is reported first
+    const { options, request } = resolveTranscribeForm(form);
     const workers = await this.workers.liveWorkers();
     // a sync caller would only wait for SYNC_TIMEOUT_S; an async job can wait for workers to come back
-    if (!body.async && workers.length === 0) {
+    if (!request.async && workers.length === 0) {
       throw new ServiceError(ErrorCode.NoWorkers, 'no transcription worker is running; retry later or submit with async=true');
     }
     this.checkModelName(options.whisperModel, workers);
     // an official .en name is known to be English-only here already: no job, no upload stored
     if (options.whisperModel && isEnglishOnlyModelName(options.whisperModel)) assertEnglishOnlyLanguages(options.whisperModel, options.allowedLanguages);
-    const outcome = await this.jobs.submit(file.buffer, file.originalname, options, !body.async, principal);
+    const outcome = await this.jobs.submit(file.buffer, file.originalname, options, !request.async, principal);
     if (outcome.kind === 'completed') return outcome.result;
     response.status(202);
     return { job_id: outcome.jobId, status: 'queued', status_url: `/jobs/${outcome.jobId}` };
-  }
-
-  private toOptions(body: TranscribeDto): TranscribeOptions {
-    if (body.min_speakers !== undefined && body.max_speakers !== undefined && body.min_speakers > body.max_speakers) {
-      throw new ServiceError(ErrorCode.ValidationFailed, 'min_speakers must not exceed max_speakers', 'min_speakers');
-    }
-    return {
-      batchSize: body.batch_size ?? DEFAULT_BATCH_SIZE,
-      vad: body.vad ?? true,
-      diarize: body.diarize ?? false,
-      alignWords: body.align_words ?? false,
-      whisperModel: body.whisper_model,
-      minSpeakers: body.min_speakers,
-      maxSpeakers: body.max_speakers,
-      allowedLanguages: body.allowed_languages,
-    };
   }
 
   /**

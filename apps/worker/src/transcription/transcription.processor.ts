@@ -8,8 +8,11 @@ import {
   encodeJobError,
   ErrorCode,
   JobCancelledError,
+  JobName,
   JobProgress,
+  JobResultMap,
   parseTranscribeJobData,
+  QueuedJob,
   RedisKeys,
   ServiceError,
   TRANSCRIBE_QUEUE,
@@ -17,6 +20,7 @@ import {
   WorkerLockDefaults,
 } from '@app/contracts';
 import { AudioStore } from '@app/storage';
+import { dispatchJob, JobHandler, JobHandlerRegistry, registerJobHandlers } from '../jobs/job-handlers';
 import { WhisperModelsService } from '../models/whisper-models.service';
 import { WORKER_REDIS } from '../worker.tokens';
 import { ActiveJobsRegistry } from './active-jobs.registry';
@@ -30,9 +34,11 @@ import { PipelineHooks, TranscriptionPipeline } from './transcription-pipeline.s
   stalledInterval: WorkerLockDefaults.stalledIntervalMs,
   maxStalledCount: WorkerLockDefaults.maxStalledCount,
 })
-export class TranscriptionProcessor extends WorkerHost implements OnApplicationBootstrap {
+export class TranscriptionProcessor extends WorkerHost implements OnApplicationBootstrap, JobHandler<JobName.Transcribe> {
+  readonly jobName = JobName.Transcribe;
   private readonly logger = new Logger(TranscriptionProcessor.name);
   private readonly audio: AudioStore;
+  private readonly handlers: JobHandlerRegistry;
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
@@ -43,6 +49,9 @@ export class TranscriptionProcessor extends WorkerHost implements OnApplicationB
   ) {
     super();
     this.audio = new AudioStore(redis);
+    // every kind of job on this queue with its one handler: checked as Nest builds the worker, so a
+    // kind without a handler (or with two) stops the worker before it takes a job
+    this.handlers = registerJobHandlers([this]);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -58,7 +67,13 @@ export class TranscriptionProcessor extends WorkerHost implements OnApplicationB
     this.logger.log(`consuming queue "${TRANSCRIBE_QUEUE}" (concurrency ${this.config.workerConcurrency})`);
   }
 
-  async process(job: Job): Promise<TranscriptionResult> {
+  /** BullMQ's entry for every job on the queue: each goes to the handler of its kind. */
+  process(job: QueuedJob): Promise<JobResultMap[JobName]> {
+    return dispatchJob(this.handlers, job);
+  }
+
+  /** A transcription job: its audio from Redis through the pipeline to the result. */
+  async handle(job: QueuedJob<JobName.Transcribe>): Promise<TranscriptionResult> {
     const jobId = String(job.id);
     const controller = this.activeJobs.start(jobId);
     const started = Date.now();

@@ -1,10 +1,14 @@
-import { ErrorCode, ServiceError } from '@app/contracts';
-import { createValidationPipe } from '../common/validation';
-import { TranscribeDto } from './transcribe.dto';
+import { ErrorCode, ServiceError, TRANSCRIBE_OPTIONS } from '@app/contracts';
+import { TranscribeFormPipe } from './transcribe-form.pipe';
 
-/** The form fields as multer hands them over (strings), through the app's own validation pipe. */
-async function validate(fields: Record<string, string>): Promise<TranscribeDto> {
-  return (await createValidationPipe().transform({ ...fields }, { type: 'body', metatype: TranscribeDto })) as TranscribeDto;
+/** The fields read back by their wire names (the pipe returns TranscribeOptions' camelCase names). */
+type Form = Record<string, unknown>;
+
+/** The form fields as multer hands them over (strings, in an object without a prototype), through the route's pipe. */
+async function validate(fields: Record<string, string>): Promise<Form> {
+  const body = Object.assign(Object.create(null) as Record<string, string>, fields);
+  const read = new TranscribeFormPipe().transform(body) as Record<string, unknown>;
+  return Object.fromEntries(TRANSCRIBE_OPTIONS.filter((spec) => spec.key in read).map((spec) => [spec.name, read[spec.key]]));
 }
 
 async function rejection(fields: Record<string, string>): Promise<{ field?: string; message: string }> {
@@ -17,7 +21,7 @@ async function rejection(fields: Record<string, string>): Promise<{ field?: stri
   return { field: (error as ServiceError).field, message: (error as ServiceError).message };
 }
 
-describe('TranscribeDto messages say what is wrong', () => {
+describe('POST /transcribe form messages say what is wrong', () => {
   describe.each([
     ['batch_size', 1, 64],
     ['min_speakers', 1, 100],
@@ -36,7 +40,7 @@ describe('TranscribeDto messages say what is wrong', () => {
     });
 
     it('takes an integer in range', async () => {
-      expect((await validate({ [field]: ` ${max} ` }))[field as keyof TranscribeDto]).toBe(max);
+      expect((await validate({ [field]: ` ${max} ` }))[field]).toBe(max);
     });
   });
 
@@ -67,7 +71,7 @@ describe('TranscribeDto messages say what is wrong', () => {
       ['1', true],
       ['0', false],
     ])('"%s" is %s (the Python client sends True/False)', async (value, expected) => {
-      expect((await validate({ [field]: value }))[field as keyof TranscribeDto]).toBe(expected);
+      expect((await validate({ [field]: value }))[field]).toBe(expected);
     });
 
     it.each(['yes', 'maybe', '2'])('"%s" is refused, naming the accepted spellings', async (value) => {

@@ -1,0 +1,166 @@
+import { isWhisperLanguage, WHISPER_LANGUAGE_CODES } from './languages';
+
+/**
+ * The kinds of request option and what each kind means: how a multipart field becomes a value, when
+ * a value is acceptable (and the message when it is not), and how the kind is described to readers
+ * (README, OpenAPI). The options themselves are listed in transcribe-options.ts.
+ */
+
+interface OptionSpecBase {
+  /** the field's name on the wire (multipart field, `error.field`) */
+  name: string;
+  /** its name in TranscribeOptions (camelCase) */
+  key: string;
+  /** `job`: travels to the worker in TranscribeOptions; `request`: read by the API only (how to answer) */
+  scope: 'job' | 'request';
+  /** one line for readers: the README table, the OpenAPI description */
+  doc: string;
+  /** what leaving out an option without a default means (for the docs) */
+  unset?: string;
+}
+
+export interface IntOptionSpec extends OptionSpecBase {
+  type: 'int';
+  min: number;
+  max: number;
+  default?: number;
+}
+
+export interface BoolOptionSpec extends OptionSpecBase {
+  type: 'bool';
+  default?: boolean;
+}
+
+export interface StringOptionSpec extends OptionSpecBase {
+  type: 'string';
+  pattern: RegExp;
+  /** what a valid value is, for the message "<name> must be <expected>, got …" */
+  expected: string;
+  default?: string;
+}
+
+/** ISO-639-1 codes whisper knows; a comma-separated list in a form ("en, de" → ["en", "de"]). */
+export interface LanguageListOptionSpec extends OptionSpecBase {
+  type: 'language_list';
+  default?: readonly string[];
+}
+
+export type OptionSpec = IntOptionSpec | BoolOptionSpec | StringOptionSpec | LanguageListOptionSpec;
+export type OptionType = OptionSpec['type'];
+
+/** The value each kind of option holds once parsed (TranscribeOptions' field types come from here). */
+export interface OptionValueTypes {
+  int: number;
+  bool: boolean;
+  string: string;
+  language_list: string[];
+}
+
+/** Where a value comes from: a multipart field (strings, coerced first) or a job read back from Redis (typed already). */
+export type OptionSource = 'form' | 'job';
+
+/** An option as readers see it (JSON-safe): enough for the README table and an OpenAPI schema. */
+export interface OptionDescription {
+  name: string;
+  key: string;
+  scope: 'job' | 'request';
+  type: OptionType;
+  doc: string;
+  default?: number | boolean | string | readonly string[];
+  unset?: string;
+  minimum?: number;
+  maximum?: number;
+  /** a regular expression the value must match (strings) */
+  pattern?: string;
+  /** the accepted values of each list item (language lists) */
+  items?: readonly string[];
+}
+
+interface OptionKind<S extends OptionSpec> {
+  /**
+   * A multipart field → the value to check. Fields are strings (an array or object when a client
+   * repeats or nests a name); what does not parse is returned as it came, for `problem` to name.
+   * undefined: not set.
+   */
+  fromForm(raw: unknown): unknown;
+  /** why the value is not acceptable, as the message a client reads; undefined when it is */
+  problem(spec: S, value: unknown, source: OptionSource): string | undefined;
+  /** the kind-specific part of describeOptions() */
+  describe(spec: S): Partial<OptionDescription>;
+}
+
+/** The value as the client sent it, bounded (a message must not echo a whole upload). */
+function clipped(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
+
+const shown = (value: unknown): string => JSON.stringify(clipped(value));
+
+/** At most this many unknown codes are listed in a message. */
+const LISTED_CODES = 5;
+
+const unknownCodes = (list: unknown[]): string[] => list.filter((code) => typeof code !== 'string' || !isWhisperLanguage(code)).map(String);
+
+/**
+ * One entry per kind. Messages say what is wrong (not an integer vs out of range, which codes are
+ * unknown); the API and the worker use the same ones.
+ */
+export const OPTION_KINDS: { readonly [T in OptionType]: OptionKind<Extract<OptionSpec, { type: T }>> } = {
+  int: {
+    fromForm: (raw) => (typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : raw),
+    problem: ({ name, min, max }, value) => {
+      if (Number.isInteger(value) && (value as number) >= min && (value as number) <= max) return undefined;
+      return Number.isInteger(value)
+        ? `${name} must be between ${min} and ${max}, got ${value as number}`
+        : `${name} must be an integer between ${min} and ${max}, got ${shown(value)}`;
+    },
+    describe: ({ min, max }) => ({ minimum: min, maximum: max }),
+  },
+  bool: {
+    // implicit conversion would turn "false" into true: only these spellings, any letter case
+    fromForm: (raw) => {
+      if (typeof raw !== 'string') return raw;
+      const normalized = raw.trim().toLowerCase();
+      if (normalized === 'true' || normalized === '1') return true;
+      if (normalized === 'false' || normalized === '0') return false;
+      return raw;
+    },
+    problem: ({ name }, value, source) => {
+      if (typeof value === 'boolean') return undefined;
+      return source === 'form'
+        ? `${name} must be true, false, 1 or 0 (any letter case), got ${shown(value)}`
+        : `${name} must be a boolean, got ${shown(value)}`;
+    },
+    describe: () => ({}),
+  },
+  string: {
+    // an empty field means "not set"
+    fromForm: (raw) => (typeof raw === 'string' ? raw.trim() || undefined : raw),
+    problem: ({ name, pattern, expected }, value) =>
+      typeof value === 'string' && pattern.test(value) ? undefined : `${name} must be ${expected}, got ${shown(value)}`,
+    describe: ({ pattern }) => ({ pattern: pattern.source }),
+  },
+  language_list: {
+    // "EN, de ,en" → ["en", "de"]; an empty field means "no restriction"
+    fromForm: (raw) => {
+      if (typeof raw !== 'string') return raw;
+      const codes = raw.split(',').map((code) => code.trim().toLowerCase()).filter(Boolean);
+      return codes.length > 0 ? [...new Set(codes)] : undefined;
+    },
+    problem: ({ name }, value) => {
+      if (!Array.isArray(value) || value.length === 0) return `${name} must be a comma-separated list of language codes such as "en,de"`;
+      const unknown = unknownCodes(value);
+      if (unknown.length === 0) return undefined;
+      if (unknown.length === 1) return `${name} contains an unknown language code: ${clipped(unknown[0])}`;
+      const listed = unknown.slice(0, LISTED_CODES).map(clipped).join(', ');
+      return `${name} contains unknown language codes: ${listed}${unknown.length > LISTED_CODES ? `, … (${unknown.length} in all)` : ''}`;
+    },
+    describe: () => ({ items: WHISPER_LANGUAGE_CODES }),
+  },
+};
+
+/** The kind's behaviour for one spec (the lookup TypeScript cannot narrow by itself). */
+export function optionKind<S extends OptionSpec>(spec: S): OptionKind<S> {
+  return OPTION_KINDS[spec.type] as unknown as OptionKind<S>;
+}

@@ -1,0 +1,164 @@
+import { ErrorCode, ServiceError } from './errors';
+import { CUSTOM_MODEL_NAME_PATTERN } from './models';
+import { OptionDescription, optionKind, OptionSource, OptionSpec, OptionValueTypes } from './option-types';
+
+/**
+ * Every option of POST /transcribe, once: wire name, internal name, type, default, range and doc.
+ * The API's form validation, the worker's re-check of job data, TranscribeOptions' type and the
+ * docs (describeOptions) all come from this table; nothing else repeats a limit or a default.
+ * Order matters: when several fields are wrong, the first one listed here is reported.
+ */
+export const TRANSCRIBE_OPTIONS = [
+  {
+    name: 'batch_size', key: 'batchSize', scope: 'job', type: 'int', min: 1, max: 64, default: 16,
+    doc: 'how many VAD chunks are decoded at once (separate whisper states on one loaded model)',
+  },
+  {
+    name: 'diarize', key: 'diarize', scope: 'job', type: 'bool', default: false,
+    doc: 'speaker diarization: speaker on segments and words, speakers, diarization.turns',
+  },
+  {
+    name: 'align_words', key: 'alignWords', scope: 'job', type: 'bool', default: false,
+    doc: 'word start/end/score by wav2vec2 CTC forced alignment',
+  },
+  {
+    name: 'whisper_model', key: 'whisperModel', scope: 'job', type: 'string', pattern: CUSTOM_MODEL_NAME_PATTERN,
+    expected: 'one model name such as "small" or the <name> of a custom ggml-<name>.bin',
+    unset: "the worker's WHISPER_MODEL",
+    doc: 'an official model (tiny … large-v3-turbo, .en variants) or a custom <name> with ggml-<name>.bin in a worker\'s MODEL_DIR',
+  },
+  {
+    name: 'min_speakers', key: 'minSpeakers', scope: 'job', type: 'int', min: 1, max: 100, unset: 'no lower bound',
+    doc: 'diarization: at least this many speakers (≤ max_speakers; equal → exactly that many)',
+  },
+  {
+    name: 'max_speakers', key: 'maxSpeakers', scope: 'job', type: 'int', min: 1, max: 100, unset: 'no upper bound',
+    doc: 'diarization: at most this many speakers',
+  },
+  {
+    name: 'allowed_languages', key: 'allowedLanguages', scope: 'job', type: 'language_list', unset: 'any language',
+    doc: "comma-separated ISO-639-1 codes: argmax of whisper's language probabilities over these; one code = forced",
+  },
+  {
+    name: 'async', key: 'async', scope: 'request', type: 'bool', default: false,
+    doc: 'true → 202 with the job id right away; false waits up to SYNC_TIMEOUT_S for the transcript',
+  },
+  {
+    name: 'vad', key: 'vad', scope: 'job', type: 'bool', default: true,
+    doc: 'Silero VAD cut & merge before whisper; false decodes the whole file in one pass',
+  },
+] as const satisfies readonly OptionSpec[];
+
+type Spec = (typeof TRANSCRIBE_OPTIONS)[number];
+type ValueOf<S extends Spec> = OptionValueTypes[S['type']];
+type Flatten<T> = { [K in keyof T]: T[K] };
+/** Options with a default are always set once parsed; the others are optional. */
+type OptionsOf<S extends Spec> = Flatten<
+  { -readonly [P in S as P extends { default: unknown } ? P['key'] : never]: ValueOf<P> } & {
+    -readonly [P in S as P extends { default: unknown } ? never : P['key']]?: ValueOf<P>;
+  }
+>;
+
+/** What a transcription job is asked to do: the `job` options, validated by the API and again by the worker. */
+export type TranscribeOptions = OptionsOf<Extract<Spec, { scope: 'job' }>>;
+/** Options the API reads itself (how to answer), never sent to the worker. */
+export type TranscribeRequestOptions = OptionsOf<Extract<Spec, { scope: 'request' }>>;
+/** The fields a client set, each valid on its own: no defaults yet, cross-field rules not checked. */
+export type TranscribeFormFields = Partial<TranscribeOptions & TranscribeRequestOptions>;
+
+const BY_NAME = new Map<string, Spec>(TRANSCRIBE_OPTIONS.map((spec) => [spec.name, spec]));
+
+function invalid(field: string, message: string): never {
+  throw new ServiceError(ErrorCode.ValidationFailed, message, field);
+}
+
+/** Rules between options, checked once every option is valid on its own (API and worker alike). */
+const CROSS_FIELD_RULES: readonly { field: Spec['name']; message: string; broken(options: TranscribeOptions): boolean }[] = [
+  {
+    field: 'min_speakers',
+    message: 'min_speakers must not exceed max_speakers',
+    broken: ({ minSpeakers, maxSpeakers }) => minSpeakers !== undefined && maxSpeakers !== undefined && minSpeakers > maxSpeakers,
+  },
+];
+
+export function checkCrossFieldRules(options: TranscribeOptions): void {
+  for (const rule of CROSS_FIELD_RULES) if (rule.broken(options)) invalid(rule.field, rule.message);
+}
+
+/** The client's message for a field no option has. */
+export const unknownFieldMessage = (name: string): string => `unknown field "${name}"`;
+
+/**
+ * Multipart fields (strings, as multer hands them over) → typed values, each checked on its own.
+ * Unknown fields are reported first, then the options in table order; the first problem throws a
+ * validation_failed ServiceError naming the field.
+ */
+export function readTranscribeForm(fields: Record<string, unknown>): TranscribeFormFields {
+  for (const name of Object.keys(fields)) if (!BY_NAME.has(name)) invalid(name, unknownFieldMessage(name));
+  const read: Record<string, unknown> = {};
+  for (const spec of TRANSCRIBE_OPTIONS) {
+    const value = optionKind<OptionSpec>(spec).fromForm(Object.hasOwn(fields, spec.name) ? fields[spec.name] : undefined);
+    if (value === undefined) continue;
+    const problem = optionKind<OptionSpec>(spec).problem(spec, value, 'form');
+    if (problem) invalid(spec.name, problem);
+    read[spec.key] = value;
+  }
+  return read as TranscribeFormFields;
+}
+
+/** Each option's value, or its default when it is not set (the one place defaults are applied). */
+function withDefaults(values: Record<string, unknown>, specs: readonly Spec[], source: OptionSource): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const spec of specs) {
+    const value = values[spec.key];
+    if (value === undefined) {
+      if ('default' in spec) out[spec.key] = spec.default;
+      continue;
+    }
+    // form values were checked by readTranscribeForm already; job data is checked here
+    if (source === 'job') {
+      const problem = optionKind<OptionSpec>(spec).problem(spec, value, 'job');
+      if (problem) invalid(spec.name, problem);
+    }
+    out[spec.key] = value;
+  }
+  return out;
+}
+
+const JOB_OPTIONS: readonly Spec[] = TRANSCRIBE_OPTIONS.filter((spec) => spec.scope === 'job');
+const REQUEST_OPTIONS: readonly Spec[] = TRANSCRIBE_OPTIONS.filter((spec) => spec.scope === 'request');
+
+/** The API's step after readTranscribeForm: defaults applied, cross-field rules checked, split into the job's options and the API's own. */
+export function resolveTranscribeForm(fields: TranscribeFormFields): { options: TranscribeOptions; request: TranscribeRequestOptions } {
+  const options = withDefaults(fields, JOB_OPTIONS, 'form') as TranscribeOptions;
+  checkCrossFieldRules(options);
+  return { options, request: withDefaults(fields, REQUEST_OPTIONS, 'form') as TranscribeRequestOptions };
+}
+
+/**
+ * The worker's check of the options in a job read back from Redis (typed values, no coercion). An
+ * option the job lacks takes its default: jobs queued before the option existed still run. Keys no
+ * option has are ignored.
+ */
+export function checkTranscribeOptions(options: Record<string, unknown>): TranscribeOptions {
+  const checked = withDefaults(options, JOB_OPTIONS, 'job') as TranscribeOptions;
+  checkCrossFieldRules(checked);
+  return checked;
+}
+
+/** The table as readers see it (JSON-safe): the README's option table and the OpenAPI schema come from here. */
+export function describeOptions(): OptionDescription[] {
+  return TRANSCRIBE_OPTIONS.map((spec) => {
+    const { name, key, scope, type, doc } = spec;
+    return {
+      name,
+      key,
+      scope,
+      type,
+      doc,
+      ...('default' in spec ? { default: spec.default } : {}),
+      ...('unset' in spec ? { unset: spec.unset } : {}),
+      ...optionKind<OptionSpec>(spec).describe(spec),
+    };
+  });
+}
