@@ -9,3 +9,4 @@ export * from './jobs';
 export * from './http';
 export * from './workers';
 export * from './job-validation';
+export * from './formats';

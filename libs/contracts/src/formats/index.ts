@@ -1,0 +1,4 @@
+export * from './cues';
+export * from './language-names';
+export * from './timestamps';
+export * from './writers';
