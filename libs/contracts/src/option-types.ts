@@ -39,13 +39,20 @@ export interface StringOptionSpec extends OptionSpecBase {
   default?: string;
 }
 
+/** One of a fixed list of values (a form's value is trimmed and lower-cased first). */
+export interface EnumOptionSpec extends OptionSpecBase {
+  type: 'enum';
+  values: readonly string[];
+  default?: string;
+}
+
 /** ISO-639-1 codes whisper knows; a comma-separated list in a form ("en, de" → ["en", "de"]). */
 export interface LanguageListOptionSpec extends OptionSpecBase {
   type: 'language_list';
   default?: readonly string[];
 }
 
-export type OptionSpec = IntOptionSpec | BoolOptionSpec | StringOptionSpec | LanguageListOptionSpec;
+export type OptionSpec = IntOptionSpec | BoolOptionSpec | StringOptionSpec | EnumOptionSpec | LanguageListOptionSpec;
 export type OptionType = OptionSpec['type'];
 
 /** The value each kind of option holds once parsed (TranscribeOptions' field types come from here). */
@@ -53,6 +60,8 @@ export interface OptionValueTypes {
   int: number;
   bool: boolean;
   string: string;
+  /** narrowed to the spec's values in TranscribeOptions */
+  enum: string;
   language_list: string[];
 }
 
@@ -72,6 +81,8 @@ export interface OptionDescription {
   maximum?: number;
   /** a regular expression the value must match (strings) */
   pattern?: string;
+  /** the accepted values (enums) */
+  enum?: readonly string[];
   /** the accepted values of each list item (language lists) */
   items?: readonly string[];
 }
@@ -140,6 +151,13 @@ export const OPTION_KINDS: { readonly [T in OptionType]: OptionKind<Extract<Opti
     problem: ({ name, pattern, expected }, value) =>
       typeof value === 'string' && pattern.test(value) ? undefined : `${name} must be ${expected}, got ${shown(value)}`,
     describe: ({ pattern }) => ({ pattern: pattern.source }),
+  },
+  enum: {
+    // an empty field means "not set"
+    fromForm: (raw) => (typeof raw === 'string' ? raw.trim().toLowerCase() || undefined : raw),
+    problem: ({ name, values }, value) =>
+      typeof value === 'string' && values.includes(value) ? undefined : `${name} must be one of ${values.join(', ')}, got ${shown(value)}`,
+    describe: ({ values }) => ({ enum: values }),
   },
   language_list: {
     // "EN, de ,en" → ["en", "de"]; an empty field means "no restriction"

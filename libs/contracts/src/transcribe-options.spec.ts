@@ -8,6 +8,7 @@ import {
   TRANSCRIBE_OPTIONS,
   TranscribeOptions,
   TranscribeRequestOptions,
+  readFormatQuery,
 } from './transcribe-options';
 
 /** TranscribeOptions is derived from the table: this is the shape the pipeline and the jobs rely on. */
@@ -23,7 +24,17 @@ interface ExpectedOptions {
 }
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const optionsShape: Same<TranscribeOptions, ExpectedOptions> = true;
-const requestShape: Same<TranscribeRequestOptions, { async: boolean }> = true;
+const requestShape: Same<
+  TranscribeRequestOptions,
+  {
+    async: boolean;
+    responseFormat: 'json' | 'text' | 'srt' | 'vtt' | 'tsv' | 'verbose_json';
+    maxLineWidth?: number;
+    maxLineCount?: number;
+    maxWordsPerLine?: number;
+    highlightWords: boolean;
+  }
+> = true;
 
 const rejection = (run: () => unknown) => {
   try {
@@ -44,7 +55,7 @@ describe('the option table', () => {
     const keys = TRANSCRIBE_OPTIONS.map((spec) => spec.key);
     expect(new Set(names).size).toBe(names.length);
     expect(new Set(keys).size).toBe(keys.length);
-    expect(names).toEqual(['batch_size', 'diarize', 'align_words', 'whisper_model', 'min_speakers', 'max_speakers', 'allowed_languages', 'async', 'vad']);
+    expect(names).toEqual(['batch_size', 'diarize', 'align_words', 'whisper_model', 'min_speakers', 'max_speakers', 'allowed_languages', 'async', 'vad', 'response_format', 'max_line_width', 'max_line_count', 'max_words_per_line', 'highlight_words']);
   });
 
   it('describes every option with its type, default, range and doc (what the OpenAPI document is built from)', () => {
@@ -71,9 +82,9 @@ describe('the API reads the form with it', () => {
     expect(read).toEqual({ batchSize: 8, diarize: true, whisperModel: 'small', allowedLanguages: ['en', 'de'], vad: false });
     expect(resolveTranscribeForm(read)).toEqual({
       options: { batchSize: 8, diarize: true, alignWords: false, whisperModel: 'small', allowedLanguages: ['en', 'de'], vad: false },
-      request: { async: false },
+      request: { async: false, responseFormat: 'json', highlightWords: false },
     });
-    expect(resolveTranscribeForm({})).toEqual({ options: { batchSize: 16, diarize: false, alignWords: false, vad: true }, request: { async: false } });
+    expect(resolveTranscribeForm({})).toEqual({ options: { batchSize: 16, diarize: false, alignWords: false, vad: true }, request: { async: false, responseFormat: 'json', highlightWords: false } });
   });
 
   it('reports an unknown field before any bad value, then the options in table order', () => {
@@ -117,5 +128,42 @@ describe('the worker checks job data with it', () => {
 
   it('never passes on what the API reads for itself (async) or keys no option has', () => {
     expect(checkTranscribeOptions({ async: true, colour: 'blue' })).toEqual({ batchSize: 16, diarize: false, alignWords: false, vad: true });
+  });
+});
+
+describe('output format options', () => {
+  it('response_format is an enum (any letter case, trimmed), json by default; shaping options are request options', () => {
+    expect(resolveTranscribeForm(readTranscribeForm({})).request).toEqual({ async: false, responseFormat: 'json', highlightWords: false });
+    const fields = readTranscribeForm({ response_format: ' SRT ', max_line_width: '42', max_line_count: '2', max_words_per_line: '7', highlight_words: 'true' });
+    expect(resolveTranscribeForm(fields).request).toEqual({ async: false, responseFormat: 'srt', maxLineWidth: 42, maxLineCount: 2, maxWordsPerLine: 7, highlightWords: true });
+    expect(describeOptions().find((option) => option.name === 'response_format')).toMatchObject({
+      type: 'enum',
+      scope: 'request',
+      default: 'json',
+      enum: ['json', 'text', 'srt', 'vtt', 'tsv', 'verbose_json'],
+    });
+  });
+
+  it('rejects a bad value with a 400 naming the field', () => {
+    expect(rejection(() => readTranscribeForm({ response_format: 'docx' }))).toMatchObject({
+      code: ErrorCode.ValidationFailed,
+      field: 'response_format',
+      message: 'response_format must be one of json, text, srt, vtt, tsv, verbose_json, got "docx"',
+    });
+    expect(rejection(() => readTranscribeForm({ max_line_width: '0' }))).toMatchObject({ field: 'max_line_width', message: 'max_line_width must be between 1 and 1000, got 0' });
+    expect(rejection(() => readTranscribeForm({ max_line_count: 'two' }))).toMatchObject({ field: 'max_line_count' });
+    expect(rejection(() => readTranscribeForm({ max_words_per_line: '1001' }))).toMatchObject({ field: 'max_words_per_line' });
+    expect(rejection(() => readTranscribeForm({ highlight_words: 'yes' }))).toMatchObject({ field: 'highlight_words' });
+  });
+
+  it('the result query takes format (or response_format) and the shaping options with the same parsers', () => {
+    expect(readFormatQuery({})).toEqual({ responseFormat: 'json', highlightWords: false });
+    expect(readFormatQuery({ format: 'vtt', max_line_width: '30', highlight_words: '1' })).toEqual({ responseFormat: 'vtt', maxLineWidth: 30, highlightWords: true });
+    expect(readFormatQuery({ response_format: 'tsv' })).toMatchObject({ responseFormat: 'tsv' });
+    expect(rejection(() => readFormatQuery({ format: 'pdf' }))).toMatchObject({ code: ErrorCode.ValidationFailed, field: 'format', message: expect.stringContaining('must be one of') });
+    expect(rejection(() => readFormatQuery({ format: ['srt', 'vtt'] }))).toMatchObject({ field: 'format' });
+    expect(rejection(() => readFormatQuery({ diarize: 'true' }))).toMatchObject({ field: 'diarize', message: 'unknown query parameter "diarize"' });
+    expect(rejection(() => readFormatQuery({ format: 'srt', response_format: 'vtt' }))).toMatchObject({ message: 'give format or response_format, not both' });
+    expect(rejection(() => readFormatQuery({ max_line_count: '-1' }))).toMatchObject({ field: 'max_line_count' });
   });
 });

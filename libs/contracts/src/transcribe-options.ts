@@ -1,5 +1,6 @@
 import { ErrorCode, ServiceError } from './errors';
 import { CUSTOM_MODEL_NAME_PATTERN } from './models';
+import { RESPONSE_FORMATS } from './formats/writers';
 import { OptionDescription, optionKind, OptionSource, OptionSpec, OptionValueTypes } from './option-types';
 
 /**
@@ -47,10 +48,30 @@ export const TRANSCRIBE_OPTIONS = [
     name: 'vad', key: 'vad', scope: 'job', type: 'bool', default: true,
     doc: 'Silero VAD cut & merge before whisper; false decodes the whole file in one pass',
   },
+  {
+    name: 'response_format', key: 'responseFormat', scope: 'request', type: 'enum', values: RESPONSE_FORMATS, default: 'json',
+    doc: 'the 200 body: json (result + text), text, srt, vtt, tsv or verbose_json (OpenAI\'s shape); a 202 stays JSON',
+  },
+  {
+    name: 'max_line_width', key: 'maxLineWidth', scope: 'request', type: 'int', min: 1, max: 1000, unset: 'one line per cue',
+    doc: 'srt/vtt: characters per line; lines break between words, a longer single word stays whole on its own line',
+  },
+  {
+    name: 'max_line_count', key: 'maxLineCount', scope: 'request', type: 'int', min: 1, max: 100, unset: 'one cue per segment',
+    doc: 'srt/vtt: lines per cue (with max_line_width or max_words_per_line); longer stretches become several cues',
+  },
+  {
+    name: 'max_words_per_line', key: 'maxWordsPerLine', scope: 'request', type: 'int', min: 1, max: 1000, unset: 'no limit',
+    doc: 'srt/vtt: words per line',
+  },
+  {
+    name: 'highlight_words', key: 'highlightWords', scope: 'request', type: 'bool', default: false,
+    doc: 'srt/vtt: karaoke style, one cue per word time with the spoken word underlined (<u>word</u>)',
+  },
 ] as const satisfies readonly OptionSpec[];
 
 type Spec = (typeof TRANSCRIBE_OPTIONS)[number];
-type ValueOf<S extends Spec> = OptionValueTypes[S['type']];
+type ValueOf<S extends Spec> = S extends { type: 'enum'; values: readonly (infer V)[] } ? V : OptionValueTypes[S['type']];
 type Flatten<T> = { [K in keyof T]: T[K] };
 /** Options with a default are always set once parsed; the others are optional. */
 type OptionsOf<S extends Spec> = Flatten<
@@ -144,6 +165,40 @@ export function checkTranscribeOptions(options: Record<string, unknown>): Transc
   const checked = withDefaults(options, JOB_OPTIONS, 'job') as TranscribeOptions;
   checkCrossFieldRules(checked);
   return checked;
+}
+
+/** The options that say how a finished transcript is written (POST /transcribe's fields, GET /jobs/:id/result's query). */
+export const FORMAT_OPTION_NAMES = ['response_format', 'max_line_width', 'max_line_count', 'max_words_per_line', 'highlight_words'] as const;
+export type FormatOptionName = (typeof FORMAT_OPTION_NAMES)[number];
+type FormatKey = Extract<Spec, { name: FormatOptionName }>['key'];
+/** How to write a transcript: a format and the subtitle shaping, defaults applied. */
+export type FormatOptions = Pick<TranscribeRequestOptions, FormatKey>;
+
+/** GET /jobs/:id/result takes the format as `format` (or `response_format`, as the form calls it). */
+const QUERY_ALIASES: Readonly<Record<string, FormatOptionName>> = { format: 'response_format' };
+
+/**
+ * A query string (Express: strings, arrays for repeated names) → FormatOptions, with the same
+ * parsers, ranges and messages as the form; unknown parameters are a validation_failed error.
+ */
+export function readFormatQuery(query: Record<string, unknown>): FormatOptions {
+  const fields: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(query)) {
+    const option = QUERY_ALIASES[name] ?? name;
+    if (!(FORMAT_OPTION_NAMES as readonly string[]).includes(option)) invalid(name, `unknown query parameter "${name}"`);
+    if (Object.hasOwn(fields, option)) invalid(name, 'give format or response_format, not both');
+    fields[option] = value;
+  }
+  const specs = TRANSCRIBE_OPTIONS.filter((spec) => (FORMAT_OPTION_NAMES as readonly string[]).includes(spec.name));
+  const read: Record<string, unknown> = {};
+  for (const spec of specs) {
+    const value = optionKind<OptionSpec>(spec).fromForm(fields[spec.name]);
+    if (value === undefined) continue;
+    const problem = optionKind<OptionSpec>(spec).problem(spec, value, 'form');
+    if (problem) invalid(QUERY_ALIASES.format === spec.name && Object.hasOwn(query, 'format') ? 'format' : spec.name, problem);
+    read[spec.key] = value;
+  }
+  return withDefaults(read, specs, 'form') as FormatOptions;
 }
 
 /** The table as readers see it (JSON-safe): the README's option table and the OpenAPI schema come from here. */
