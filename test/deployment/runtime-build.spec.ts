@@ -145,7 +145,7 @@ describe.each(IMAGES)('the $app image', (image) => {
   });
 });
 
-describe('the API image', () => {
+describe('the api image: no native code', () => {
   let graph: ImportGraph;
   let dockerfile: string;
   beforeAll(() => {
