@@ -21,6 +21,8 @@ export enum ErrorCode {
   JobNotFound = 'job_not_found',
   JobCancelled = 'job_cancelled',
   JobFinished = 'job_finished',
+  /** GET /jobs/:id/result on a job still queued or running, or one that failed: no transcript to write */
+  JobNotCompleted = 'job_not_completed',
   NotFound = 'not_found',
   AudioExpired = 'audio_expired',
   Unauthorized = 'unauthorized',
@@ -53,6 +55,7 @@ export const ERROR_HTTP_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.JobNotFound]: 404,
   [ErrorCode.JobCancelled]: 409,
   [ErrorCode.JobFinished]: 409,
+  [ErrorCode.JobNotCompleted]: 409,
   [ErrorCode.NotFound]: 404,
   [ErrorCode.AudioExpired]: 410,
   [ErrorCode.Unauthorized]: 401,

@@ -19,7 +19,7 @@ import {
   TranscribeOptions,
   TranscriptionResult,
 } from '@app/contracts';
-import { AudioStore, redisDatabase } from '@app/storage';
+import { AudioStore, redisDatabase } from '@app/redis';
 import { API_REDIS, TRANSCRIBE_QUEUE_EVENTS } from '../api.tokens';
 import { ANONYMOUS_OWNER, Principal } from '../auth/credentials';
 import { withTimeout } from '../common/with-timeout';
@@ -119,6 +119,31 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
     }
     const download = state === 'active' && progress.stage === 'downloading_model' ? progress.download : undefined;
     return { job_id: jobId, status: state === 'active' ? 'active' : 'queued', progress: progress.percent, stage: progress.stage, ...(download ? { download } : {}) };
+  }
+
+  /**
+   * A completed job's transcript and its upload's name (GET /jobs/:id/result). Unknown or another
+   * key's job: 404; cancelled: 409 job_cancelled; queued, running or failed: 409 job_not_completed.
+   */
+  async completedResult(jobId: string, principal: Principal): Promise<{ result: TranscriptionResult; fileName?: string }> {
+    const job = await this.visibleJob(jobId, principal);
+    if (!job) {
+      if (await this.removedByCancel(jobId, principal)) throw new ServiceError(ErrorCode.JobCancelled, `job ${jobId} was cancelled`);
+      throw notFound(jobId);
+    }
+    const state = await job.getState();
+    if (state === 'completed') {
+      // read again: a job that finished between the two reads has no result in its first snapshot
+      const done = job.returnvalue ? job : ((await this.queue.getJob(jobId)) ?? job);
+      return { result: done.returnvalue, fileName: done.data.fileName };
+    }
+    if (state === 'failed') {
+      const error = decodeJobError(job.failedReason);
+      if (error.code === ErrorCode.JobCancelled) throw new ServiceError(ErrorCode.JobCancelled, `job ${jobId} was cancelled`);
+      throw new ServiceError(ErrorCode.JobNotCompleted, `job ${jobId} failed (${error.code}): no transcript; GET /jobs/${jobId} has the error`);
+    }
+    const status = state === 'active' ? 'active' : 'queued';
+    throw new ServiceError(ErrorCode.JobNotCompleted, `job ${jobId} is ${status}, not completed yet; poll GET /jobs/${jobId} until its status is "completed"`);
   }
 
   /** Waiting job → removed; active job → aborted inside whisper.cpp by its worker. */

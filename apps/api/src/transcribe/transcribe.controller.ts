@@ -10,7 +10,6 @@ import {
   resolveTranscribeForm,
   ServiceError,
   TranscribeFormFields,
-  TranscriptionResult,
   WorkerHeartbeat,
 } from '@app/contracts';
 import { CurrentPrincipal } from '../auth/access.decorator';
@@ -18,6 +17,7 @@ import type { Principal } from '../auth/credentials';
 import { TranscriptionJobsService } from '../jobs/transcription-jobs.service';
 import { WorkerRegistry } from '../workers/worker-registry.service';
 import { TranscribeFormPipe } from './transcribe-form.pipe';
+import { sendTranscript } from './transcript-response';
 
 @Controller()
 export class TranscribeController {
@@ -26,7 +26,7 @@ export class TranscribeController {
     private readonly workers: WorkerRegistry,
   ) {}
 
-  /** Sync by default (200 with the transcript); async=true, or a sync wait past SYNC_TIMEOUT_S, gives 202. */
+  /** Sync by default (200 with the transcript in response_format); async=true, or a sync wait past SYNC_TIMEOUT_S, gives 202. */
   @Post('transcribe')
   @HttpCode(200)
   @UseInterceptors(FileInterceptor('file'))
@@ -35,7 +35,7 @@ export class TranscribeController {
     @Body(TranscribeFormPipe) form: TranscribeFormFields,
     @Res({ passthrough: true }) response: Response,
     @CurrentPrincipal() principal: Principal,
-  ): Promise<TranscriptionResult | AcceptedBody> {
+  ): Promise<object | string | AcceptedBody> {
     if (!file) throw new ServiceError(ErrorCode.MissingFile, 'send the audio as multipart field "file"', 'file');
     if (file.size === 0) throw new ServiceError(ErrorCode.EmptyFile, 'the uploaded file is empty', 'file');
     // defaults and min_speakers ≤ max_speakers, after the file: a missing file is reported first
@@ -49,7 +49,8 @@ export class TranscribeController {
     // an official .en name is known to be English-only here already: no job, no upload stored
     if (options.whisperModel && isEnglishOnlyModelName(options.whisperModel)) assertEnglishOnlyLanguages(options.whisperModel, options.allowedLanguages);
     const outcome = await this.jobs.submit(file.buffer, file.originalname, options, !request.async, principal);
-    if (outcome.kind === 'completed') return outcome.result;
+    // the 200 body in response_format; a download (Content-Disposition) only when a format was asked for
+    if (outcome.kind === 'completed') return sendTranscript(response, outcome.result, request, file.originalname, form.responseFormat !== undefined);
     response.status(202);
     return { job_id: outcome.jobId, status: 'queued', status_url: `/jobs/${outcome.jobId}` };
   }
