@@ -5,7 +5,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { loadConfig } from '@app/config';
-import { ensureLocalRedis } from '@app/storage';
+import { ensureLocalRedis } from '@app/redis';
 
 const log = (message: string) => console.log(`[start] ${message}`);
 

@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { ensureLocalRedis } from '@app/storage';
+import { ensureLocalRedis } from '@app/redis';
 import { findRepoRoot } from './repo-root';
 
 export const REPO_ROOT = findRepoRoot();

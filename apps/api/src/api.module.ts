@@ -6,7 +6,7 @@ import Redis from 'ioredis';
 import { memoryStorage } from 'multer';
 import { SERVICE_CONFIG, ServiceConfig, ServiceConfigModule } from '@app/config';
 import { TRANSCRIBE_QUEUE } from '@app/contracts';
-import { createRedis, redisOptionsFromUrl, TranscribeQueueModule } from '@app/storage';
+import { createRedis, redisOptionsFromUrl, TranscribeQueueModule } from '@app/redis';
 import { GcController } from './admin/gc.controller';
 import { GcService } from './admin/gc.service';
 import { API_REDIS, API_SUBSCRIBER, TRANSCRIBE_QUEUE_EVENTS } from './api.tokens';

@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { loadConfig } from '@app/config';
-import { assertRedisDatabase } from '@app/storage';
+import { assertRedisDatabase } from '@app/redis';
 import { ApiModule } from './api.module';
 import { multipartBodiesOnly, securityHeaders, uploadIdleTimeout } from './http/hardening.middleware';
 

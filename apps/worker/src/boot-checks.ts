@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { LoggerService } from '@nestjs/common';
 import { ConfigError, ServiceConfig } from '@app/config';
 import { OFFICIAL_WHISPER_MODELS, ServiceError } from '@app/contracts';
-import { assertRedisDatabase, RedisDatabaseCheck } from '@app/storage';
+import { assertRedisDatabase, RedisDatabaseCheck } from '@app/redis';
 import { resolveWhisperModel, whisperGpuDevices } from '@app/whisper';
 
 /** What the checks ask of the outside world (replaced by fakes in unit tests). */

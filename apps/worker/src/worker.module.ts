@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import Redis from 'ioredis';
 import { SERVICE_CONFIG, ServiceConfig, ServiceConfigModule } from '@app/config';
-import { createRedis, TranscribeQueueModule } from '@app/storage';
+import { createRedis, TranscribeQueueModule } from '@app/redis';
 import { ControlChannelService } from './control/control-channel.service';
 import { HeartbeatService } from './control/heartbeat.service';
 import { WORKER_ID } from './control/worker-identity';

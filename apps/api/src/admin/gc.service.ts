@@ -3,7 +3,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import Redis from 'ioredis';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
 import { GcReply, GcRequest, RedisChannels } from '@app/contracts';
-import { redisDatabase } from '@app/storage';
+import { redisDatabase } from '@app/redis';
 import { API_REDIS, API_SUBSCRIBER } from '../api.tokens';
 import { WorkerRegistry } from '../workers/worker-registry.service';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { ERROR_HTTP_STATUS, ErrorBody, ErrorCode, ServiceError } from '@app/contracts';
-import { isRedisConnectionError } from '@app/storage';
+import { isRedisConnectionError } from '@app/redis';
 
 /** HTTP statuses Nest/multer raise themselves, mapped to our codes. */
 const CODE_FOR_STATUS: Partial<Record<number, ErrorCode>> = {

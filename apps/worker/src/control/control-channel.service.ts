@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import Redis from 'ioredis';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
 import { GcReply, GcRequest, RedisChannels } from '@app/contracts';
-import { createRedis, redisDatabase } from '@app/storage';
+import { createRedis, redisDatabase } from '@app/redis';
 import { ModelCacheService } from '../models/model-cache.service';
 import { ActiveJobsRegistry } from '../transcription/active-jobs.registry';
 import { WORKER_REDIS } from '../worker.tokens';

@@ -19,7 +19,7 @@ import {
   TranscriptionResult,
   WorkerLockDefaults,
 } from '@app/contracts';
-import { AudioStore } from '@app/storage';
+import { AudioStore } from '@app/redis';
 import { dispatchJob, JobHandler, JobHandlerRegistry, registerJobHandlers } from '../jobs/job-handlers';
 import { WhisperModelsService } from '../models/whisper-models.service';
 import { WORKER_REDIS } from '../worker.tokens';
