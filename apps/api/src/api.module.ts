@@ -17,6 +17,7 @@ import { createValidationPipe } from './common/validation';
 import { HealthController } from './health/health.controller';
 import { JobsController } from './jobs/jobs.controller';
 import { TranscriptionJobsService } from './jobs/transcription-jobs.service';
+import { OpenAiController } from './openai/openai.controller';
 import { TranscribeController } from './transcribe/transcribe.controller';
 import { WorkerRegistry } from './workers/worker-registry.service';
 
@@ -33,7 +34,7 @@ import { WorkerRegistry } from './workers/worker-registry.service';
       }),
     }),
   ],
-  controllers: [TranscribeController, JobsController, GcController, HealthController],
+  controllers: [TranscribeController, JobsController, GcController, HealthController, OpenAiController],
   providers: [
     {
       provide: API_REDIS,

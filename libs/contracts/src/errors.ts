@@ -29,6 +29,8 @@ export enum ErrorCode {
   Forbidden = 'forbidden',
   RedisUnavailable = 'redis_unavailable',
   NoWorkers = 'no_workers',
+  /** a synchronous request that cannot answer 202 (OpenAI's routes) waited SYNC_TIMEOUT_S: the job goes on, GET /jobs/:id has it */
+  TranscriptionTimeout = 'transcription_timeout',
   Internal = 'internal_error',
 }
 
@@ -62,6 +64,7 @@ export const ERROR_HTTP_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.Forbidden]: 403,
   [ErrorCode.RedisUnavailable]: 503,
   [ErrorCode.NoWorkers]: 503,
+  [ErrorCode.TranscriptionTimeout]: 504,
   [ErrorCode.Internal]: 500,
 };
 

@@ -10,3 +10,4 @@ export * from './http';
 export * from './workers';
 export * from './job-validation';
 export * from './formats';
+export * from './openai';

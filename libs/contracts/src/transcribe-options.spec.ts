@@ -55,7 +55,7 @@ describe('the option table', () => {
     const keys = TRANSCRIBE_OPTIONS.map((spec) => spec.key);
     expect(new Set(names).size).toBe(names.length);
     expect(new Set(keys).size).toBe(keys.length);
-    expect(names).toEqual(['batch_size', 'diarize', 'align_words', 'whisper_model', 'min_speakers', 'max_speakers', 'allowed_languages', 'async', 'vad', 'response_format', 'max_line_width', 'max_line_count', 'max_words_per_line', 'highlight_words']);
+    expect(names).toEqual(['batch_size', 'diarize', 'align_words', 'whisper_model', 'min_speakers', 'max_speakers', 'allowed_languages', 'initial_prompt', 'async', 'vad', 'response_format', 'max_line_width', 'max_line_count', 'max_words_per_line', 'highlight_words']);
   });
 
   it('describes every option with its type, default, range and doc (what the OpenAPI document is built from)', () => {
@@ -128,6 +128,25 @@ describe('the worker checks job data with it', () => {
 
   it('never passes on what the API reads for itself (async) or keys no option has', () => {
     expect(checkTranscribeOptions({ async: true, colour: 'blue' })).toEqual({ batchSize: 16, diarize: false, alignWords: false, vad: true });
+  });
+});
+
+describe('initial_prompt', () => {
+  it('is trimmed text for the job (newlines kept), unset when empty', () => {
+    expect(resolveTranscribeForm(readTranscribeForm({ initial_prompt: '  Names: Kennedy,\nBerlin. ' })).options.initialPrompt).toBe('Names: Kennedy,\nBerlin.');
+    expect(readTranscribeForm({ initial_prompt: '   ' }).initialPrompt).toBeUndefined();
+    expect(checkTranscribeOptions({ initialPrompt: 'Hallo' }).initialPrompt).toBe('Hallo');
+  });
+
+  it('rejects control characters and text over 2000 characters, naming the field', () => {
+    for (const value of ['a\u0000b', 'x'.repeat(2001)]) {
+      expect(rejection(() => readTranscribeForm({ initial_prompt: value }))).toMatchObject({
+        code: ErrorCode.ValidationFailed,
+        field: 'initial_prompt',
+        message: expect.stringMatching(/^initial_prompt must be text of at most 2000 characters without control characters/),
+      });
+    }
+    expect(rejection(() => checkTranscribeOptions({ initialPrompt: 42 }))).toMatchObject({ field: 'initial_prompt' });
   });
 });
 

@@ -3,6 +3,11 @@ import { CUSTOM_MODEL_NAME_PATTERN } from './models';
 import { RESPONSE_FORMATS } from './formats/writers';
 import { OptionDescription, optionKind, OptionSource, OptionSpec, OptionValueTypes } from './option-types';
 
+/** whisper.cpp keeps at most half its text context (224 tokens) of a prompt; this bounds what a form may carry. */
+export const INITIAL_PROMPT_MAX_CHARS = 2000;
+// no control characters except tab, LF and CR; the length counts UTF-16 units, as String.length
+const INITIAL_PROMPT_PATTERN = new RegExp(`^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]{1,${INITIAL_PROMPT_MAX_CHARS}}$`);
+
 /**
  * Every option of POST /transcribe, once: wire name, internal name, type, default, range and doc.
  * The API's form validation, the worker's re-check of job data, TranscribeOptions' type and the
@@ -39,6 +44,12 @@ export const TRANSCRIBE_OPTIONS = [
   {
     name: 'allowed_languages', key: 'allowedLanguages', scope: 'job', type: 'language_list', unset: 'any language',
     doc: "comma-separated ISO-639-1 codes: argmax of whisper's language probabilities over these; one code = forced",
+  },
+  {
+    name: 'initial_prompt', key: 'initialPrompt', scope: 'job', type: 'string', pattern: INITIAL_PROMPT_PATTERN,
+    expected: `text of at most ${INITIAL_PROMPT_MAX_CHARS} characters without control characters (newlines and tabs allowed)`,
+    unset: 'no prompt',
+    doc: "whisper's initial prompt: text that conditions the decoder (spellings, names, style), as OpenAI's `prompt`; given to every chunk",
   },
   {
     name: 'async', key: 'async', scope: 'request', type: 'bool', default: false,

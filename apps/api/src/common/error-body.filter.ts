@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import type { Response } from 'express';
-import { ERROR_HTTP_STATUS, ErrorBody, ErrorCode, ServiceError } from '@app/contracts';
+import type { Request, Response } from 'express';
+import { ERROR_HTTP_STATUS, ErrorBody, ErrorCode, isOpenAiPath, ServiceError, toOpenAiError } from '@app/contracts';
 import { isRedisConnectionError } from '@app/redis';
 
 /** HTTP statuses Nest/multer raise themselves, mapped to our codes. */
@@ -22,16 +22,20 @@ function httpMessage(exception: HttpException): string {
   return Array.isArray(message) ? message.join('; ') : String(message ?? exception.message);
 }
 
-/** Every error leaves the API as {"error": {"code", "message", "field"?}}; unexpected ones get an id. */
+/**
+ * Every error leaves the API as {"error": {"code", "message", "field"?}}; unexpected ones get an id.
+ * Under /v1 (OpenAI's routes) the same error in OpenAI's shape {"error": {"message", "type", "param", "code"}}.
+ */
 @Catch()
 export class ErrorBodyFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
+    const request = host.switchToHttp().getRequest<Request>();
     const { status, body } = this.toBody(exception);
     if (response.headersSent) return;
-    response.status(status).json(body);
+    response.status(status).json(isOpenAiPath(request.path) ? toOpenAiError(status, body) : body);
   }
 
   private toBody(exception: unknown): { status: number; body: ErrorBody } {

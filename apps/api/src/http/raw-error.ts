@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import { ERROR_HTTP_STATUS, ErrorBody, ErrorCode } from '@app/contracts';
+import { ERROR_HTTP_STATUS, ErrorBody, ErrorCode, isOpenAiPath, toOpenAiError } from '@app/contracts';
 
 /**
  * Answers with the service's error body from plain Express middleware (before Nest's filter can
@@ -14,5 +14,7 @@ export function sendErrorAndClose(response: Response, code: ErrorCode, message: 
 export function sendError(response: Response, code: ErrorCode, message: string): void {
   if (response.headersSent) return;
   const body: ErrorBody = { error: { code, message } };
-  response.status(ERROR_HTTP_STATUS[code]).json(body);
+  const status = ERROR_HTTP_STATUS[code];
+  // OpenAI's routes answer in OpenAI's error shape, from middleware too
+  response.status(status).json(isOpenAiPath(response.req?.path ?? '') ? toOpenAiError(status, body) : body);
 }

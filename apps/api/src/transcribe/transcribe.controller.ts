@@ -6,15 +6,14 @@ import {
   assertEnglishOnlyLanguages,
   ErrorCode,
   isEnglishOnlyModelName,
-  isOfficialWhisperModel,
   resolveTranscribeForm,
   ServiceError,
   TranscribeFormFields,
-  WorkerHeartbeat,
 } from '@app/contracts';
 import { CurrentPrincipal } from '../auth/access.decorator';
 import type { Principal } from '../auth/credentials';
 import { TranscriptionJobsService } from '../jobs/transcription-jobs.service';
+import { assertServableModel } from '../workers/servable-model';
 import { WorkerRegistry } from '../workers/worker-registry.service';
 import { TranscribeFormPipe } from './transcribe-form.pipe';
 import { sendTranscript } from './transcript-response';
@@ -45,7 +44,7 @@ export class TranscribeController {
     if (!request.async && workers.length === 0) {
       throw new ServiceError(ErrorCode.NoWorkers, 'no transcription worker is running; retry later or submit with async=true');
     }
-    this.checkModelName(options.whisperModel, workers);
+    assertServableModel(options.whisperModel, workers);
     // an official .en name is known to be English-only here already: no job, no upload stored
     if (options.whisperModel && isEnglishOnlyModelName(options.whisperModel)) assertEnglishOnlyLanguages(options.whisperModel, options.allowedLanguages);
     const outcome = await this.jobs.submit(file.buffer, file.originalname, options, !request.async, principal);
@@ -53,19 +52,5 @@ export class TranscribeController {
     if (outcome.kind === 'completed') return sendTranscript(response, outcome.result, request, file.originalname, form.responseFormat !== undefined);
     response.status(202);
     return { job_id: outcome.jobId, status: 'queued', status_url: `/jobs/${outcome.jobId}` };
-  }
-
-  /**
-   * Custom model names are checked against what live workers advertise, so a typo is a 400 now
-   * instead of a failed job later. With no worker up we cannot tell, and the worker decides.
-   */
-  private checkModelName(name: string | undefined, workers: WorkerHeartbeat[]): void {
-    if (name === undefined || isOfficialWhisperModel(name)) return;
-    if (workers.length === 0 || workers.some((worker) => worker.available_models.includes(name))) return;
-    throw new ServiceError(
-      ErrorCode.UnknownModel,
-      `unknown whisper_model "${name}": not an official model and no worker has ggml-${name}.bin in its MODEL_DIR`,
-      'whisper_model',
-    );
   }
 }

@@ -24,6 +24,8 @@ export function planParallelism(batchSize: number, chunks: number, device: Devic
 
 export interface ChunkedTranscriptionOptions {
   language: string;
+  /** whisper's initial prompt, given to every chunk (initial_prompt) */
+  initialPrompt?: string;
   plan: ParallelismPlan;
   signal: AbortSignal;
   /** seconds of speech decoded so far, of the total */
@@ -52,6 +54,7 @@ export async function transcribeChunks(
       const to = Math.min(pcm.length, Math.round(chunk.end * SAMPLE_RATE));
       const decoded = await model.transcribe(pcm.subarray(from, to), {
         language: options.language,
+        ...(options.initialPrompt !== undefined ? { initialPrompt: options.initialPrompt } : {}),
         threads: options.plan.threadsPerDecoder,
         signal: options.signal,
       });

@@ -141,6 +141,7 @@ export class TranscriptionPipeline {
       if (!chunks) {
         const whole = await model.handle.transcribe(decoded.pcm, {
           language,
+          ...(options.initialPrompt !== undefined ? { initialPrompt: options.initialPrompt } : {}),
           threads,
           signal: hooks.signal,
           onProgress: (percent) => progress.within('transcribe', percent / 100),
@@ -150,6 +151,7 @@ export class TranscriptionPipeline {
       const parallelism = planParallelism(options.batchSize, chunks.length, this.config.device, threads, this.config.gpuDecoders);
       return transcribeChunks(model.handle, decoded.pcm, chunks, {
         language,
+        ...(options.initialPrompt !== undefined ? { initialPrompt: options.initialPrompt } : {}),
         plan: parallelism,
         signal: hooks.signal,
         // progress counts seconds of speech decoded

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServiceConfig } from '@app/config';
 import { ErrorCode, JobCancelledError, JobStage, SegmentResult, ServiceError, TranscribeJobData } from '@app/contracts';
-import { WhisperModelHandle, WhisperSegment } from '@app/whisper';
+import { DecodeOptions, WhisperModelHandle, WhisperSegment } from '@app/whisper';
 import { encodeWav } from '../../../../test/support/wav';
 import { WordAlignmentService } from '../alignment/word-alignment.service';
 import { SpeakerDiarizationService } from '../diarization/speaker-diarization.service';
@@ -38,6 +38,7 @@ describe('TranscriptionPipeline order', () => {
   let calls: string[];
   let progress: [JobStage, number][];
   let chunks: { start: number; end: number }[];
+  let decodeOptions: DecodeOptions[] = [];
 
   const handle: WhisperModelHandle = {
     path: 'fake',
@@ -47,8 +48,9 @@ describe('TranscriptionPipeline order', () => {
       calls.push('detect_language');
       return { en: 0.9, de: 0.1 };
     },
-    transcribe: async () => {
+    transcribe: async (_pcm, options) => {
       calls.push('transcribe');
+      decodeOptions.push(options ?? {});
       return { segments: [segment(0.123456, 1.98765, ' hello')], durationSeconds: 2 } as never;
     },
     free: async () => undefined,
@@ -104,6 +106,7 @@ describe('TranscriptionPipeline order', () => {
     calls = [];
     progress = [];
     chunks = [];
+    decodeOptions = [];
     jest.clearAllMocks();
   });
 
@@ -182,5 +185,21 @@ describe('TranscriptionPipeline order', () => {
     const error = await failure(pipeline().run('job-1', job(), twoSeconds, hooks(controller.signal)));
     expect(error).toBeInstanceOf(JobCancelledError);
     expect(calls).toEqual(['vad']);
+  });
+  it.each([
+    ['VAD chunks', true],
+    ['the whole file (vad=false)', false],
+  ])('initial_prompt reaches every whisper decode call: %s', async (_name, vad) => {
+    chunks = [{ start: 0, end: 1 }, { start: 1, end: 2 }];
+    await pipeline().run('job-1', job({ vad, initialPrompt: 'Ich bin ein Berliner.' }), twoSeconds, hooks());
+    expect(decodeOptions.length).toBe(vad ? 2 : 1);
+    for (const options of decodeOptions) expect(options.initialPrompt).toBe('Ich bin ein Berliner.');
+  });
+
+  it('no initial_prompt: the decoder gets none', async () => {
+    chunks = [{ start: 0, end: 2 }];
+    await pipeline().run('job-1', job(), twoSeconds, hooks());
+    expect(decodeOptions).toHaveLength(1);
+    expect(decodeOptions[0].initialPrompt).toBeUndefined();
   });
 });

@@ -1,0 +1,3 @@
+export * from './openai-form';
+export * from './openai-models';
+export * from './openai-responses';

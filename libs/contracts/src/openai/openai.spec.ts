@@ -1,0 +1,156 @@
+import { ErrorCode, ServiceError } from '../errors';
+import type { TranscriptionResult } from '../jobs';
+import { resolveTranscribeForm } from '../transcribe-options';
+import type { WorkerHeartbeat } from '../workers';
+import { asSentFields, readOpenAiTranscriptionForm } from './openai-form';
+import { openAiModelList } from './openai-models';
+import { isOpenAiPath, openAiErrorType, renderOpenAiTranscript, toOpenAiError } from './openai-responses';
+
+function failure(body: Record<string, unknown>): ServiceError {
+  try {
+    readOpenAiTranscriptionForm(body);
+  } catch (error) {
+    return error as ServiceError;
+  }
+  throw new Error('expected a validation error');
+}
+
+describe('readOpenAiTranscriptionForm', () => {
+  it('maps OpenAI fields onto the option table: whisper-1 → default model, language → forced, prompt → initial_prompt', () => {
+    const { fields, answer } = readOpenAiTranscriptionForm({ model: 'whisper-1', language: 'DE', prompt: '  Hallo Welt ' });
+    expect(fields).toEqual({ allowedLanguages: ['de'], initialPrompt: 'Hallo Welt' });
+    expect(answer).toEqual({ responseFormat: 'json', temperature: 0, timestampGranularities: ['segment'] });
+    expect(resolveTranscribeForm(fields).options.whisperModel).toBeUndefined();
+  });
+
+  it('accepts our model names as they are, and our extras', () => {
+    const { fields } = readOpenAiTranscriptionForm({ model: 'small.en', diarize: 'true', batch_size: '4', max_line_width: '42' });
+    expect(fields).toMatchObject({ whisperModel: 'small.en', diarize: true, batchSize: 4, maxLineWidth: 42 });
+  });
+
+  it('reads response_format, temperature and timestamp_granularities[] as the SDK sends them', () => {
+    const { answer } = readOpenAiTranscriptionForm({ response_format: 'verbose_json', temperature: '0.2', timestamp_granularities: ['word', 'segment'] });
+    expect(answer).toEqual({ responseFormat: 'verbose_json', temperature: 0.2, timestampGranularities: ['word', 'segment'] });
+    expect(readOpenAiTranscriptionForm({ timestamp_granularities: 'word' }).answer.timestampGranularities).toEqual(['word']);
+  });
+
+  it('diarized_json turns diarization on; with diarize=false it is a 400', () => {
+    expect(readOpenAiTranscriptionForm({ response_format: 'diarized_json' }).fields.diarize).toBe(true);
+    expect(failure({ response_format: 'diarized_json', diarize: 'false' })).toMatchObject({ code: ErrorCode.ValidationFailed, field: 'response_format' });
+  });
+
+  it.each([
+    [{ response_format: 'tsv' }, 'response_format', /one of json, text, srt, verbose_json, vtt, diarized_json/],
+    [{ temperature: '1.5' }, 'temperature', /between 0 and 1/],
+    [{ temperature: 'hot' }, 'temperature', /between 0 and 1/],
+    [{ timestamp_granularities: ['char'] }, 'timestamp_granularities', /word and\/or segment/],
+    [{ language: 'en,de' }, 'language', /one ISO-639-1 code/],
+    [{ language: 'xx' }, 'language', /^language contains an unknown language code: xx$/],
+    [{ language: 'en', allowed_languages: 'en,de' }, 'language', /not both/],
+    [{ model: 'bad/name' }, 'model', /^model must be one model name/],
+    [{ prompt: 'a\u0001b' }, 'prompt', /^prompt must be text of at most 2000 characters/],
+    [{ stream: 'true' }, 'stream', /not supported/],
+    [{ include: ['logprobs'] }, 'include', /not supported/],
+    [{ whisper_model: 'tiny' }, 'whisper_model', /on \/v1 it is "model"/],
+    [{ async: 'true' }, 'async', /unknown field "async"/],
+    [{ batch_size: '0' }, 'batch_size', /between 1 and 64/],
+  ])('%j → 400 on %s', (body, field, message) => {
+    const error = failure(body);
+    expect(error).toBeInstanceOf(ServiceError);
+    expect(error).toMatchObject({ code: ErrorCode.ValidationFailed, field });
+    expect(error.message).toMatch(message);
+  });
+
+  it('chunking_strategy is accepted and ignored (VAD always chunks)', () => {
+    expect(readOpenAiTranscriptionForm({ chunking_strategy: 'auto' }).fields).toEqual({});
+  });
+
+  it('errors raised later on a mapped option name the OpenAI field', () => {
+    const { sentAs } = readOpenAiTranscriptionForm({ model: 'tiny.en', language: 'de' });
+    const renamed = asSentFields(new ServiceError(ErrorCode.UnknownModel, 'unknown whisper_model "x"', 'whisper_model'), sentAs) as ServiceError;
+    expect(renamed.field).toBe('model');
+    expect((asSentFields(new ServiceError(ErrorCode.UnsupportedLanguage, 'no', 'allowed_languages'), sentAs) as ServiceError).field).toBe('language');
+  });
+});
+
+const result: TranscriptionResult = {
+  job_id: 'j',
+  language: 'en',
+  language_probability: 1,
+  duration: 3.2,
+  model: 'tiny',
+  segments: [
+    { id: 0, start: 0, end: 1.5, text: ' Hello there.', avg_logprob: -0.2, no_speech_prob: 0.01, speaker: 'SPEAKER_00', words: [{ word: 'Hello', start: 0, end: 0.5, score: 0.9 }, { word: 'there.', start: 0.6, end: 1.4, score: 0.8 }] },
+    { id: 1, start: 1.6, end: 3.1, text: ' General Kenobi.', avg_logprob: -0.3, no_speech_prob: 0.02, words: [{ word: 'General', start: 1.6, end: 2.2, score: 0.9 }, { word: 'Kenobi.', start: 2.3, end: 3, score: 0.7 }] },
+  ],
+  word_segments: [],
+  timings_ms: {},
+} as unknown as TranscriptionResult;
+result.word_segments = result.segments.flatMap((segment) => segment.words);
+
+const render = (responseFormat: Parameters<typeof renderOpenAiTranscript>[1]['responseFormat'], extra: Partial<Parameters<typeof renderOpenAiTranscript>[1]> = {}) =>
+  renderOpenAiTranscript(result, { responseFormat, temperature: 0, timestampGranularities: ['segment'], ...extra });
+
+describe('renderOpenAiTranscript', () => {
+  it('json is OpenAI\'s {text, usage}, not our result', () => {
+    expect(render('json')).toMatchObject({ kind: 'json', contentType: 'application/json; charset=utf-8', body: { text: 'Hello there. General Kenobi.', usage: { type: 'duration', seconds: 4 } } });
+    expect(Object.keys(render('json').body)).toEqual(['text', 'usage']);
+  });
+
+  it('text is the transcript in one line', () => {
+    expect(render('text')).toMatchObject({ kind: 'text', contentType: 'text/plain; charset=utf-8', body: 'Hello there. General Kenobi.\n' });
+  });
+
+  it('verbose_json has words only when word granularity is asked for, and the temperature', () => {
+    const plain = render('verbose_json').body as Record<string, unknown>;
+    expect(plain).toMatchObject({ task: 'transcribe', language: 'english', duration: 3.2, text: 'Hello there. General Kenobi.' });
+    expect(plain.words).toBeUndefined();
+    const withWords = render('verbose_json', { timestampGranularities: ['word'], temperature: 0.4 }).body as { words: unknown[]; segments: { temperature: number }[] };
+    expect(withWords.words).toEqual([{ word: 'Hello', start: 0, end: 0.5 }, { word: 'there.', start: 0.6, end: 1.4 }, { word: 'General', start: 1.6, end: 2.2 }, { word: 'Kenobi.', start: 2.3, end: 3 }]);
+    expect(withWords.segments.map((s) => s.temperature)).toEqual([0.4, 0.4]);
+  });
+
+  it('srt and vtt are our subtitle writers', () => {
+    expect(render('srt').body).toMatch(/^1\n00:00:00,000 --> 00:00:01,500\n\[SPEAKER_00\] Hello there\.\n\n2\n/);
+    expect(render('vtt')).toMatchObject({ contentType: 'text/vtt; charset=utf-8' });
+    expect(render('vtt').body).toMatch(/^WEBVTT\n\n/);
+  });
+
+  it('diarized_json is OpenAI\'s TranscriptionDiarized', () => {
+    expect(render('diarized_json').body).toEqual({
+      task: 'transcribe',
+      duration: 3.2,
+      text: 'Hello there. General Kenobi.',
+      segments: [
+        { type: 'transcript.text.segment', id: 'seg_0', start: 0, end: 1.5, speaker: 'SPEAKER_00', text: 'Hello there.' },
+        { type: 'transcript.text.segment', id: 'seg_1', start: 1.6, end: 3.1, speaker: 'unknown', text: 'General Kenobi.' },
+      ],
+      usage: { type: 'duration', seconds: 4 },
+    });
+  });
+});
+
+describe('OpenAI errors and models', () => {
+  it('our error body → OpenAI\'s shape, code and field kept', () => {
+    expect(toOpenAiError(400, { error: { code: 'validation_failed', message: 'bad', field: 'temperature' } })).toEqual({
+      error: { message: 'bad', type: 'invalid_request_error', param: 'temperature', code: 'validation_failed' },
+    });
+    expect(toOpenAiError(500, { error: { code: 'internal_error', message: 'x', error_id: 'id1' } }).error).toMatchObject({ type: 'server_error', param: null, error_id: 'id1' });
+    expect([401, 403, 404, 415, 429, 503].map(openAiErrorType)).toEqual(['authentication_error', 'permission_error', 'not_found_error', 'invalid_request_error', 'rate_limit_error', 'server_error']);
+  });
+
+  it('/v1 paths only', () => {
+    expect([isOpenAiPath('/v1'), isOpenAiPath('/v1/models'), isOpenAiPath('/v10'), isOpenAiPath('/transcribe')]).toEqual([true, true, false, false]);
+  });
+
+  it('lists whisper-1, the official models and the custom models live workers have', () => {
+    const worker = { available_models: ['synthetic-micro', 'tiny'], default_model: 'synthetic-micro' } as WorkerHeartbeat;
+    const list = openAiModelList([worker, { ...worker, available_models: ['zz-custom'] }]);
+    expect(list.object).toBe('list');
+    const ids = list.data.map((model) => model.id);
+    expect(ids[0]).toBe('whisper-1');
+    expect(ids).toEqual(expect.arrayContaining(['tiny', 'large-v3-turbo', 'synthetic-micro', 'zz-custom']));
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const model of list.data) expect(model).toEqual({ id: model.id, object: 'model', created: expect.any(Number), owned_by: expect.any(String) });
+  });
+});

@@ -1,0 +1,235 @@
+/**
+ * OpenAI-compatible routes end to end (issue 12, item 1) with the official `openai` npm client,
+ * unchanged except baseURL and apiKey, against the real API and worker: every response_format,
+ * timestamp_granularities, models.list, extras (diarize → diarized_json), prompt → initial_prompt,
+ * and errors in OpenAI's shape (the SDK's own error classes). Generated models: the words are
+ * gibberish, so structure, types and times are asserted, not words.
+ */
+import { readFileSync } from 'node:fs';
+import { languageName } from '@app/contracts';
+import OpenAI, { APIError, AuthenticationError, BadRequestError, PermissionDeniedError, toFile } from 'openai';
+import { JFK_WAV } from '../support/samples';
+import { freePort, postTranscribe, prepareRedis, RunningProcess, startApi, startWorker, waitFor } from '../support/service-harness';
+import { makeConversationScript, synthesizeConversation } from '../support/synthetic-conversation';
+import { encodeWav } from '../support/wav';
+
+const KEY = 'openai-compat-key-1';
+const OTHER_KEY = 'openai-compat-key-2';
+
+interface Cue {
+  start: number;
+  end: number;
+  text: string;
+}
+
+function seconds(stamp: string): number {
+  const match = /^(\d{2,}):(\d{2}):(\d{2})[,.](\d{3})$/.exec(stamp.trim());
+  if (!match) throw new Error(`bad timestamp "${stamp}"`);
+  return Number(match[1]) * 3600 + Number(match[2]) * 60 + Number(match[3]) + Number(match[4]) / 1000;
+}
+
+function parseCues(text: string): Cue[] {
+  return text
+    .replace(/\r\n/g, '\n')
+    .split(/\n{2,}/)
+    .flatMap((block) => {
+      const lines = block.split('\n').filter(Boolean);
+      const timing = lines.findIndex((line) => line.includes('-->'));
+      if (timing < 0) return [];
+      const [start, end] = lines[timing].split('-->').map((part) => seconds(part.trim().split(/\s+/)[0]));
+      return [{ start, end, text: lines.slice(timing + 1).join(' ') }];
+    });
+}
+
+function expectOrdered(cues: Cue[]): void {
+  let previousEnd = 0;
+  for (const cue of cues) {
+    expect(cue.start).toBeGreaterThanOrEqual(previousEnd - 1e-9);
+    expect(cue.end).toBeGreaterThanOrEqual(cue.start);
+    previousEnd = cue.end;
+  }
+}
+
+describe('OpenAI-compatible API with the official openai SDK', () => {
+  let worker: RunningProcess;
+  let api: RunningProcess;
+  let client: OpenAI;
+  let base: string;
+  const jfk = readFileSync(JFK_WAV);
+  const audio = () => toFile(jfk, 'jfk.wav');
+  /** our own JSON for the same audio, for the text to compare with */
+  let ours: any;
+
+  beforeAll(async () => {
+    await prepareRedis();
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    worker = startWorker({ WHISPER_MODEL: 'synthetic-micro' });
+    api = startApi(port, { WHISPER_MODEL: 'synthetic-micro', API_KEYS: `${KEY},${OTHER_KEY}` });
+    // with API_KEYS, /health lists workers to a key only
+    await waitFor('a healthy worker', async () => {
+      const response = await fetch(`${base}/health`, { headers: { authorization: `Bearer ${KEY}` } });
+      const body = response.ok ? ((await response.json()) as { workers?: unknown[] }) : undefined;
+      return body?.workers?.length ? true : undefined;
+    }, 90_000);
+    client = new OpenAI({ apiKey: KEY, baseURL: `${base}/v1`, maxRetries: 0, timeout: 120_000 });
+    const response = await postTranscribe(base, jfk, {}, 'jfk.wav', { authorization: `Bearer ${KEY}` });
+    expect(response.status).toBe(200);
+    ours = response.body;
+  });
+
+  afterAll(async () => {
+    await Promise.all([api?.stop(), worker?.stop()]);
+  });
+
+  it('json (the default): {text} equal to our JSON\'s text, none of our fields', async () => {
+    const transcription = await client.audio.transcriptions.create({ file: await audio(), model: 'whisper-1' });
+    expect(typeof transcription.text).toBe('string');
+    expect(transcription.text.length).toBeGreaterThan(0);
+    expect(transcription.text).toBe(ours.text);
+    expect(transcription).not.toHaveProperty('segments');
+    expect(transcription.usage).toEqual({ type: 'duration', seconds: Math.ceil(ours.duration) });
+  });
+
+  it('text: a string, the same text', async () => {
+    const text = await client.audio.transcriptions.create({ file: await audio(), model: 'whisper-1', response_format: 'text' });
+    expect(typeof text).toBe('string');
+    expect(text.trim()).toBe(ours.text);
+  });
+
+  it('srt and vtt: strings that parse, cues ordered inside the audio', async () => {
+    const srt = await client.audio.transcriptions.create({ file: await audio(), model: 'whisper-1', response_format: 'srt' });
+    expect(typeof srt).toBe('string');
+    expect(srt).toMatch(/^1\n\d{2}:\d{2}:\d{2},\d{3} --> \d{2}:\d{2}:\d{2},\d{3}\n/);
+    const srtCues = parseCues(srt);
+    expect(srtCues.length).toBeGreaterThan(0);
+    expectOrdered(srtCues);
+    expect(srtCues[srtCues.length - 1].end).toBeLessThanOrEqual(ours.duration + 1e-3);
+    expect(srtCues.map((cue) => cue.text).join(' ')).toBe(ours.text);
+
+    const vtt = await client.audio.transcriptions.create({ file: await audio(), model: 'whisper-1', response_format: 'vtt' });
+    expect(vtt.startsWith('WEBVTT\n\n')).toBe(true);
+    const vttCues = parseCues(vtt);
+    expect(vttCues.map(({ start, end }) => [start, end])).toEqual(srtCues.map(({ start, end }) => [start, end]));
+  });
+
+  it('verbose_json: segments always, words only with timestamp_granularities [word]', async () => {
+    const plain = await client.audio.transcriptions.create({ file: await audio(), model: 'whisper-1', response_format: 'verbose_json' });
+    expect(plain).toMatchObject({ task: 'transcribe', language: languageName(ours.language), duration: ours.duration, text: ours.text });
+    expect(plain.segments?.length).toBe(ours.segments.length);
+    for (const segment of plain.segments ?? []) {
+      expect(segment).toEqual({
+        id: expect.any(Number), seek: expect.any(Number), start: expect.any(Number), end: expect.any(Number), text: expect.any(String),
+        tokens: [], temperature: 0, avg_logprob: expect.any(Number), compression_ratio: expect.any(Number), no_speech_prob: expect.any(Number),
+      });
+      expect(segment.end).toBeGreaterThanOrEqual(segment.start);
+    }
+    expect(plain.words).toBeUndefined();
+
+    const withWords = await client.audio.transcriptions.create({
+      file: await audio(),
+      model: 'whisper-1',
+      response_format: 'verbose_json',
+      timestamp_granularities: ['word', 'segment'],
+    });
+    expect(withWords.segments?.length).toBe(ours.segments.length);
+    expect(withWords.words?.length).toBeGreaterThan(0);
+    for (const word of withWords.words ?? []) {
+      expect(word).toEqual({ word: expect.any(String), start: expect.any(Number), end: expect.any(Number) });
+      expect(word.end).toBeGreaterThanOrEqual(word.start);
+    }
+    const wordsOnly = await client.audio.transcriptions.create({ file: await audio(), model: 'whisper-1', response_format: 'verbose_json', timestamp_granularities: ['word'] });
+    expect(wordsOnly.words).toEqual(withWords.words);
+  });
+
+  it('our model names are accepted as they are; language and prompt reach the job', async () => {
+    const transcription = await client.audio.transcriptions.create({
+      file: await audio(),
+      model: 'synthetic-micro',
+      language: 'en',
+      prompt: 'President Kennedy, inaugural address.',
+      temperature: 0,
+    });
+    expect(typeof transcription.text).toBe('string');
+    const verbose = await client.audio.transcriptions.create({ file: await audio(), model: 'synthetic-micro', language: 'de', response_format: 'verbose_json' });
+    // one code = forced: the language is the one asked for, whatever the audio
+    expect(verbose.language).toBe('german');
+  });
+
+  it('models.list: whisper-1 first, the official models and the worker\'s own', async () => {
+    const ids: string[] = [];
+    for await (const model of client.models.list()) {
+      expect(model).toEqual({ id: expect.any(String), object: 'model', created: expect.any(Number), owned_by: expect.any(String) });
+      ids.push(model.id);
+    }
+    expect(ids[0]).toBe('whisper-1');
+    expect(ids).toEqual(expect.arrayContaining(['tiny', 'large-v3-turbo', 'synthetic-micro', 'synthetic-tiny']));
+    expect((await client.models.retrieve('synthetic-micro')).id).toBe('synthetic-micro');
+  });
+
+  it('a wrong key: the SDK throws AuthenticationError/PermissionDeniedError with our code in OpenAI\'s error shape', async () => {
+    const wrong = new OpenAI({ apiKey: 'not-a-key', baseURL: `${base}/v1`, maxRetries: 0 });
+    const error = await wrong.audio.transcriptions.create({ file: await audio(), model: 'whisper-1' }).then(() => undefined, (e: unknown) => e);
+    expect(error instanceof AuthenticationError || error instanceof PermissionDeniedError).toBe(true);
+    const apiError = error as PermissionDeniedError;
+    expect([401, 403]).toContain(apiError.status);
+    expect(apiError.error).toEqual({ message: expect.any(String), type: expect.stringMatching(/^(authentication|permission)_error$/), param: null, code: expect.stringMatching(/^(unauthorized|forbidden)$/) });
+
+    const none = await fetch(`${base}/v1/models`);
+    expect(none.status).toBe(401);
+    expect(await none.json()).toEqual({ error: { message: expect.any(String), type: 'authentication_error', param: null, code: 'unauthorized' } });
+  });
+
+  it('bad input: BadRequestError / 415 with our code and the field as param', async () => {
+    const notAudio = await client.audio.transcriptions
+      .create({ file: await toFile(Buffer.from('this is plain text, not audio at all\n'.repeat(50)), 'notes.txt'), model: 'whisper-1' })
+      .then(() => undefined, (e: unknown) => e as APIError);
+    expect(notAudio).toBeInstanceOf(APIError);
+    expect(notAudio?.status).toBe(415);
+    expect(notAudio?.error).toMatchObject({ type: 'invalid_request_error', code: 'unsupported_media' });
+
+    const badTemperature = await client.audio.transcriptions.create({ file: await audio(), model: 'whisper-1', temperature: 3 }).then(() => undefined, (e: unknown) => e);
+    expect(badTemperature).toBeInstanceOf(BadRequestError);
+    expect((badTemperature as BadRequestError).error).toMatchObject({ type: 'invalid_request_error', param: 'temperature', code: 'validation_failed' });
+
+    const badModel = await client.audio.transcriptions.create({ file: await audio(), model: 'no-such-model' }).then(() => undefined, (e: unknown) => e);
+    expect(badModel).toBeInstanceOf(BadRequestError);
+    expect((badModel as BadRequestError).error).toMatchObject({ param: 'model', code: 'unknown_model' });
+
+    const englishOnly = await client.audio.transcriptions.create({ file: await audio(), model: 'tiny.en', language: 'de' }).then(() => undefined, (e: unknown) => e);
+    expect((englishOnly as BadRequestError).error).toMatchObject({ param: 'language', code: 'unsupported_language' });
+
+    const streaming = await client.audio.transcriptions.create({ file: await audio(), model: 'whisper-1', stream: true }).then(() => undefined, (e: unknown) => e);
+    expect((streaming as BadRequestError).error).toMatchObject({ param: 'stream', code: 'validation_failed' });
+  });
+
+  it('a request that is not multipart: 415 in OpenAI\'s shape too', async () => {
+    const response = await fetch(`${base}/v1/audio/transcriptions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'whisper-1' }),
+    });
+    expect(response.status).toBe(415);
+    expect(await response.json()).toEqual({ error: { message: expect.any(String), type: 'invalid_request_error', param: null, code: 'unsupported_media_type' } });
+  });
+
+  it('our extras pass through: diarize with response_format=diarized_json gives OpenAI\'s diarized shape', async () => {
+    const script = makeConversationScript({ speakers: 2, seconds: 30, seed: 21 });
+    const wav = encodeWav(synthesizeConversation({ speakers: 2, turns: script, seed: 21 }).pcm);
+    const extras = { diarize: 'true', min_speakers: '2', max_speakers: '2', vad: 'false' };
+    const diarized = (await client.audio.transcriptions.create({
+      file: await toFile(wav, 'meeting.wav'),
+      model: 'whisper-1',
+      language: 'en',
+      response_format: 'diarized_json',
+      ...(extras as object),
+    })) as unknown as OpenAI.Audio.TranscriptionDiarized;
+    expect(diarized).toMatchObject({ task: 'transcribe', duration: expect.any(Number), text: expect.any(String) });
+    expect(diarized.segments.length).toBeGreaterThan(0);
+    for (const segment of diarized.segments) {
+      expect(segment).toEqual({ type: 'transcript.text.segment', id: expect.any(String), start: expect.any(Number), end: expect.any(Number), speaker: expect.stringMatching(/^SPEAKER_0[01]$/), text: expect.any(String) });
+    }
+    expect(new Set(diarized.segments.map((segment) => segment.speaker)).size).toBe(2);
+    expect(diarized.text).toBe(diarized.segments.map((segment) => segment.text).filter(Boolean).join(' '));
+  });
+});
