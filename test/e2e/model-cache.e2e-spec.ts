@@ -59,10 +59,16 @@ interface Heartbeat {
   loaded_models?: { label: string; kind: string; bytes: number; in_use: number; draining: boolean }[];
 }
 
-/** The worker's heartbeat as it wrote it to Redis (the full record, loaded_models included). */
-async function heartbeat(redis: Redis): Promise<Heartbeat> {
-  const [key] = await redis.keys(RedisKeys.workerHeartbeatPattern);
-  return JSON.parse((await redis.get(key)) ?? 'null') as Heartbeat;
+/**
+ * This stack's worker's heartbeat as it wrote it to Redis (the full record, loaded_models included),
+ * picked by pid: a heartbeat left by another spec's worker must not stand in for it.
+ */
+async function heartbeat(redis: Redis, stack: ServiceStack): Promise<Heartbeat> {
+  const keys = await redis.keys(RedisKeys.workerHeartbeatPattern);
+  const beats = (keys.length > 0 ? await redis.mget(...keys) : []).map((value) => JSON.parse(value ?? 'null') as (Heartbeat & { pid: number }) | null);
+  const mine = beats.find((beat) => beat?.pid === stack.worker.child.pid);
+  if (!mine) throw new Error(`no heartbeat from worker pid ${stack.worker.child.pid} yet`);
+  return mine;
 }
 
 const labels = (models: Heartbeat['loaded_models']) => (models ?? []).map((m) => m.label).sort();
@@ -105,8 +111,8 @@ describe('model caches and leases (default MODEL_CACHE_SIZE, WORKER_CONCURRENCY=
     expect(log).not.toMatch(/unloading/);
     // a heartbeat written after the last job (they come every 5 s): nothing in use any more
     const beat = await waitFor('an idle heartbeat', async () => {
-      const current = await heartbeat(redis);
-      return current.loaded_models?.every((m) => m.in_use === 0) ? current : undefined;
+      const current = await heartbeat(redis, stack);
+      return current.loaded_models?.length && current.loaded_models.every((m) => m.in_use === 0) ? current : undefined;
     }, 10_000);
     expect(beat.models.sort()).toEqual(['align:en/synthetic-tone-ctc', 'diarize/synthetic-voice-embedding', 'synthetic-tiny/ggml', 'vad/silero']);
     // /health's labels, and the heartbeat's sizes (the model files)
@@ -128,7 +134,7 @@ describe('model caches and leases (default MODEL_CACHE_SIZE, WORKER_CONCURRENCY=
     const [reply] = gc.body.workers;
     console.log(`/gc during diarize: ${JSON.stringify(reply)}`);
     const draining = await waitFor('the draining models in the heartbeat', async () => {
-      const beat = await heartbeat(redis);
+      const beat = await heartbeat(redis, stack);
       return beat.models.length === 0 ? beat : undefined;
     }, 10_000);
 
@@ -144,7 +150,7 @@ describe('model caches and leases (default MODEL_CACHE_SIZE, WORKER_CONCURRENCY=
       ['whisper', true, 1],
     ]);
     // freed after the job: nothing in memory any more, /health lists no model
-    await waitFor('the models to be freed', async () => ((await heartbeat(redis)).loaded_models?.length === 0 ? true : undefined), 10_000);
+    await waitFor('the models to be freed', async () => ((await heartbeat(redis, stack)).loaded_models?.length === 0 ? true : undefined), 10_000);
     const health = (await getJson(`${base}/health`)).body;
     expect(health.workers[0].models).toEqual([]);
     // and the memory is back: synthetic-tiny alone is ~75 MB of weights
@@ -195,7 +201,7 @@ describe('MODEL_CACHE_SIZE=1 (WORKER_CONCURRENCY=2)', () => {
     expect(stack.worker.output().match(/loaded ggml-synthetic-micro\.bin/g)).toHaveLength(1);
     // heartbeats come every 5 s
     const beat = await waitFor('both models in the heartbeat', async () => {
-      const current = await heartbeat(redis);
+      const current = await heartbeat(redis, stack);
       return current.models.length === 2 ? current : undefined;
     }, 10_000);
     expect(beat.models.sort()).toEqual(['synthetic-micro/ggml', 'vad/silero']);
@@ -208,14 +214,14 @@ describe('MODEL_CACHE_SIZE=1 (WORKER_CONCURRENCY=2)', () => {
     const other = await submit(base, jfkWav, { whisper_model: 'synthetic-tiny' });
     await finished(base, other);
     const beat = await waitFor('synthetic-micro draining', async () => {
-      const current = await heartbeat(redis);
+      const current = await heartbeat(redis, stack);
       return current.loaded_models?.some((m) => m.label === 'synthetic-micro/ggml' && m.draining) ? current : undefined;
     }, 10_000);
     expect(beat.models).toContain('synthetic-tiny/ggml');
     expect(beat.models).not.toContain('synthetic-micro/ggml');
     await finished(base, long);
     await waitFor('synthetic-micro freed', async () => {
-      const current = await heartbeat(redis);
+      const current = await heartbeat(redis, stack);
       return current.loaded_models?.some((m) => m.label === 'synthetic-micro/ggml') ? undefined : current;
     }, 10_000);
     expect(stack.worker.output()).toMatch(/freed whisper:ggml-synthetic-micro\.bin/);
