@@ -15,6 +15,8 @@ import { WORKER_ID } from './worker-identity';
 export class HeartbeatService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(HeartbeatService.name);
   private timer?: NodeJS.Timeout;
+  /** set on shutdown: a late beat (e.g. after models drained) must not bring the deleted key back */
+  private stopped = false;
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
@@ -31,6 +33,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   async beat(): Promise<void> {
+    if (this.stopped) return;
     const heartbeat: WorkerHeartbeat = {
       worker_id: WORKER_ID,
       host: os.hostname(),
@@ -54,6 +57,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     await this.redis.del(RedisKeys.workerHeartbeat(WORKER_ID)).catch(() => undefined);
   }

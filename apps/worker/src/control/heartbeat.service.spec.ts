@@ -1,0 +1,24 @@
+import Redis from 'ioredis';
+import { loadConfig } from '@app/config';
+import { ModelCacheService } from '../models/model-cache.service';
+import { WhisperModelsService } from '../models/whisper-models.service';
+import { ActiveJobsRegistry } from '../transcription/active-jobs.registry';
+import { HeartbeatService } from './heartbeat.service';
+
+describe('HeartbeatService', () => {
+  it('writes no beat after shutdown deleted its key (a late beat would advertise a stopped worker for 15 s)', async () => {
+    const commands: string[] = [];
+    const redis = {
+      set: async (key: string) => void commands.push(`set ${key}`),
+      del: async (key: string) => void commands.push(`del ${key}`),
+    } as unknown as Redis;
+    const cache = { loadedLabels: () => [], loadedModels: () => [] } as unknown as ModelCacheService;
+    const models = { availableModels: () => [] } as unknown as WhisperModelsService;
+    const service = new HeartbeatService(loadConfig({}), redis, models, cache, new ActiveJobsRegistry());
+    await service.beat();
+    await service.onApplicationShutdown();
+    // e.g. the /gc handler beating once the models a job held are drained, during shutdown
+    await service.beat();
+    expect(commands.map((c) => c.split(' ')[0])).toEqual(['set', 'del']);
+  });
+});
