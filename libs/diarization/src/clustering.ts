@@ -306,7 +306,8 @@ function groupPoints(unit: Float32Array, d: number, owner: Int32Array): Weighted
   return { centroids, weights, spread, count, dimension: d };
 }
 
-function clusterMeans(unit: Float32Array, d: number, labels: Int32Array, clusters: number): Float32Array {
+/** Mean of each cluster's rows (d values per row). */
+export function clusterMeans(unit: Float32Array, d: number, labels: Int32Array, clusters: number): Float32Array {
   const sums = new Float64Array(clusters * d);
   const counts = new Float64Array(clusters);
   for (let i = 0; i < labels.length; i++) {

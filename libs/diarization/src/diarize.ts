@@ -7,7 +7,7 @@
  */
 import { throwIfCancelled } from '@app/contracts';
 import { assignWindowSpeakers } from './window-assignment';
-import { clusterEmbeddings, PYANNOTE_CENTROID_THRESHOLD, PYANNOTE_MIN_CLUSTER_SIZE } from './clustering';
+import { clusterEmbeddings, clusterMeans, PYANNOTE_CENTROID_THRESHOLD, PYANNOTE_MIN_CLUSTER_SIZE } from './clustering';
 import { ClusteringOptions, SpeakerTurn, WindowActivity } from './diarization-types';
 import { SpeakerEmbeddingModel } from './embedding-model';
 import { Fbank } from './fbank';
@@ -164,7 +164,8 @@ export async function diarize(pcm: Float32Array, models: DiarizationModels, opti
     dimension,
     localSpeakers,
     // pyannote's assign_embeddings: centroids are means of the raw (not unit-normalised) embeddings
-    centroids: rawCentroids(rows, dimension, clusters.labels, clusters.clusters),
+    // the mean of the embeddings as they came from the model, as pyannote computes them
+    centroids: clusterMeans(rows, dimension, clusters.labels, clusters.clusters),
     active,
     constrained: (options.assignment ?? 'argmax') === 'hungarian',
   });
@@ -178,20 +179,6 @@ export async function diarize(pcm: Float32Array, models: DiarizationModels, opti
   });
   options.onProgress?.(1);
   return { turns, windows: windows.length, embeddings: embedded, overlapEmbeddings };
-}
-
-/** Mean of each cluster's embeddings as they came from the model. */
-function rawCentroids(rows: Float32Array, d: number, labels: Int32Array, clusters: number): Float32Array {
-  const sums = new Float64Array(clusters * d);
-  const counts = new Float64Array(clusters);
-  for (let i = 0; i < labels.length; i++) {
-    const c = labels[i];
-    counts[c]++;
-    for (let k = 0; k < d; k++) sums[c * d + k] += rows[i * d + k];
-  }
-  const out = new Float32Array(clusters * d);
-  for (let c = 0; c < clusters; c++) for (let k = 0; k < d; k++) out[c * d + k] = sums[c * d + k] / counts[c];
-  return out;
 }
 
 function packActive(embeddings: Float32Array, active: Uint8Array, dimension: number): Float32Array {
