@@ -11,44 +11,11 @@ import OpenAI, { APIError, AuthenticationError, BadRequestError, PermissionDenie
 import { JFK_WAV } from '../support/samples';
 import { freePort, postTranscribe, prepareRedis, RunningProcess, startApi, startWorker, waitFor } from '../support/service-harness';
 import { makeConversationScript, synthesizeConversation } from '../support/synthetic-conversation';
+import { expectOrdered, parseCues } from '../support/subtitles';
 import { encodeWav } from '../support/wav';
 
 const KEY = 'openai-compat-key-1';
 const OTHER_KEY = 'openai-compat-key-2';
-
-interface Cue {
-  start: number;
-  end: number;
-  text: string;
-}
-
-function seconds(stamp: string): number {
-  const match = /^(\d{2,}):(\d{2}):(\d{2})[,.](\d{3})$/.exec(stamp.trim());
-  if (!match) throw new Error(`bad timestamp "${stamp}"`);
-  return Number(match[1]) * 3600 + Number(match[2]) * 60 + Number(match[3]) + Number(match[4]) / 1000;
-}
-
-function parseCues(text: string): Cue[] {
-  return text
-    .replace(/\r\n/g, '\n')
-    .split(/\n{2,}/)
-    .flatMap((block) => {
-      const lines = block.split('\n').filter(Boolean);
-      const timing = lines.findIndex((line) => line.includes('-->'));
-      if (timing < 0) return [];
-      const [start, end] = lines[timing].split('-->').map((part) => seconds(part.trim().split(/\s+/)[0]));
-      return [{ start, end, text: lines.slice(timing + 1).join(' ') }];
-    });
-}
-
-function expectOrdered(cues: Cue[]): void {
-  let previousEnd = 0;
-  for (const cue of cues) {
-    expect(cue.start).toBeGreaterThanOrEqual(previousEnd - 1e-9);
-    expect(cue.end).toBeGreaterThanOrEqual(cue.start);
-    previousEnd = cue.end;
-  }
-}
 
 describe('OpenAI-compatible API with the official openai SDK', () => {
   let worker: RunningProcess;
@@ -105,7 +72,7 @@ describe('OpenAI-compatible API with the official openai SDK', () => {
     expect(srtCues.length).toBeGreaterThan(0);
     expectOrdered(srtCues);
     expect(srtCues[srtCues.length - 1].end).toBeLessThanOrEqual(ours.duration + 1e-3);
-    expect(srtCues.map((cue) => cue.text).join(' ')).toBe(ours.text);
+    expect(srtCues.map((cue) => cue.lines.join(' ')).join(' ')).toBe(ours.text);
 
     const vtt = await client.audio.transcriptions.create({ file: await audio(), model: 'whisper-1', response_format: 'vtt' });
     expect(vtt.startsWith('WEBVTT\n\n')).toBe(true);
