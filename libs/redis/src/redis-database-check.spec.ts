@@ -33,12 +33,14 @@ describe('assertRedisDatabase', () => {
   });
 
   it('accepts a database the server has', async () => {
-    if (!redisUp) return console.warn('no Redis on 127.0.0.1:6379: skipped');
+    // npm test starts one (scripts/ensure-redis.ts): without it this must fail, not pass unseen
+    expect(redisUp).toBe(true);
     await expect(assertRedisDatabase('redis://127.0.0.1:6379/12')).resolves.toBe('selected');
   });
 
   it('refuses a database the server does not have, naming REDIS_URL', async () => {
-    if (!redisUp) return console.warn('no Redis on 127.0.0.1:6379: skipped');
+    // npm test starts one (scripts/ensure-redis.ts): without it this must fail, not pass unseen
+    expect(redisUp).toBe(true);
     const error = await assertRedisDatabase('redis://127.0.0.1:6379/99').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toMatch(/REDIS_URL/);
