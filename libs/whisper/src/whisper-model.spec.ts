@@ -9,7 +9,8 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 
 import { loadWhisperModel, whisperLanguages, whisperSystemInfo } from './whisper-model';
-import { WhisperAbortedError, WhisperDecodeResult, WhisperModelHandle } from './whisper-types';
+import { JobCancelledError } from '@app/contracts';
+import { WhisperDecodeResult, WhisperModelHandle } from './whisper-types';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const MODELS = {
@@ -201,11 +202,11 @@ describe('whisper.cpp native binding', () => {
     await firstProgress.promise; // whisper.cpp is past mel + language detection, now decoding
     const abortedAt = Date.now();
     controller.abort();
-    expect(await settled.promise).toBeInstanceOf(WhisperAbortedError);
+    expect(await settled.promise).toBeInstanceOf(JobCancelledError);
     expect(Date.now() - abortedAt).toBeLessThan(500);
 
     // Already aborted: rejects without starting.
-    await expect(model.transcribe(jfk, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(WhisperAbortedError);
+    await expect(model.transcribe(jfk, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(JobCancelledError);
     // free() waits until the aborted native call has wound down, then releases the model.
     await model.free();
     await expect(micro.detectLanguage(jfk)).resolves.toBeDefined();

@@ -2,7 +2,6 @@
  * The contract between the native whisper.cpp binding and the rest of the code.
  * Nothing outside libs/whisper knows about N-API; it only sees these types.
  */
-import { JobCancelledError } from '@app/contracts';
 
 export interface LoadModelOptions {
   /** Use the GPU backend when the addon was built with CUDA. */
@@ -74,11 +73,3 @@ export interface WhisperModelHandle {
   /** whisper_free. Idempotent. If calls are in flight, frees when they finish. */
   free(): Promise<void>;
 }
-
-/**
- * @deprecated the one cancellation type under its old name: an aborted decode rejects with
- * JobCancelledError (job_cancelled), which this is.
- */
-export const WhisperAbortedError = JobCancelledError;
-/** @deprecated see the value */
-export type WhisperAbortedError = JobCancelledError;
