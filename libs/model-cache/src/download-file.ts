@@ -113,11 +113,6 @@ export function downloadFile(url: string, path: string, options: DownloadOptions
   return promise;
 }
 
-/** Files being downloaded by this process right now (absolute paths). */
-export function downloadsInFlight(): string[] {
-  return [...inFlight.keys()];
-}
-
 function seconds(ms: number): string {
   return `${Math.round(ms / 100) / 10} s`;
 }
@@ -557,7 +552,7 @@ function parseContentRange(value: string | null): { start: number; end?: number;
 }
 
 /** Writes `<file>.source.json` (atomically) beside a downloaded file. */
-export function writeSourceRecord(path: string, record: ModelSourceRecord): void {
+function writeSourceRecord(path: string, record: ModelSourceRecord): void {
   const sidecar = `${path}${SOURCE_SIDECAR_SUFFIX}`;
   const temp = `${sidecar}.${process.pid}.tmp`;
   try {

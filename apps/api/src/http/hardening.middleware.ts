@@ -11,7 +11,7 @@ export const securityHeaders: Middleware = (_request, response, next) => {
   next();
 };
 
-export function hasBody(request: Request): boolean {
+function hasBody(request: Request): boolean {
   const length = request.headers['content-length'];
   return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
