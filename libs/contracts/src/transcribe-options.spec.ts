@@ -21,6 +21,8 @@ interface ExpectedOptions {
   minSpeakers?: number;
   maxSpeakers?: number;
   allowedLanguages?: string[];
+  initialPrompt?: string;
+  task: 'transcribe' | 'translate';
 }
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const optionsShape: Same<TranscribeOptions, ExpectedOptions> = true;
@@ -55,7 +57,7 @@ describe('the option table', () => {
     const keys = TRANSCRIBE_OPTIONS.map((spec) => spec.key);
     expect(new Set(names).size).toBe(names.length);
     expect(new Set(keys).size).toBe(keys.length);
-    expect(names).toEqual(['batch_size', 'diarize', 'align_words', 'whisper_model', 'min_speakers', 'max_speakers', 'allowed_languages', 'initial_prompt', 'async', 'vad', 'response_format', 'max_line_width', 'max_line_count', 'max_words_per_line', 'highlight_words']);
+    expect(names).toEqual(['batch_size', 'diarize', 'align_words', 'whisper_model', 'min_speakers', 'max_speakers', 'allowed_languages', 'initial_prompt', 'task', 'async', 'vad', 'response_format', 'max_line_width', 'max_line_count', 'max_words_per_line', 'highlight_words']);
   });
 
   it('describes every option with its type, default, range and doc (what the OpenAPI document is built from)', () => {

@@ -1,7 +1,14 @@
 import { ErrorCode, ServiceError } from './errors';
-import { CUSTOM_MODEL_NAME_PATTERN } from './models';
+import { CUSTOM_MODEL_NAME_PATTERN, isEnglishOnlyModelName } from './models';
 import { RESPONSE_FORMATS } from './formats/writers';
 import { OptionDescription, optionKind, OptionSource, OptionSpec, OptionValueTypes } from './option-types';
+
+/** What whisper decodes to: the spoken language's text, or an English translation (whisper.cpp's translate flag). */
+export const TRANSCRIBE_TASKS = ['transcribe', 'translate'] as const;
+export type TranscribeTask = (typeof TRANSCRIBE_TASKS)[number];
+
+/** The 400 for task=translate on an English-only model (the API by the model's name, the worker by the loaded model). */
+export const TRANSLATE_NEEDS_MULTILINGUAL = 'task=translate needs a multilingual model (English-only .en models cannot translate)';
 
 /** whisper.cpp keeps at most half its text context (224 tokens) of a prompt; this bounds what a form may carry. */
 export const INITIAL_PROMPT_MAX_CHARS = 2000;
@@ -50,6 +57,10 @@ export const TRANSCRIBE_OPTIONS = [
     expected: `text of at most ${INITIAL_PROMPT_MAX_CHARS} characters without control characters (newlines and tabs allowed)`,
     unset: 'no prompt',
     doc: "whisper's initial prompt: text that conditions the decoder (spellings, names, style), as OpenAI's `prompt`; given to every chunk",
+  },
+  {
+    name: 'task', key: 'task', scope: 'job', type: 'enum', values: TRANSCRIBE_TASKS, default: 'transcribe',
+    doc: "transcribe: text in the spoken language; translate: whisper's translation to English (needs a multilingual model, not a .en one)",
   },
   {
     name: 'async', key: 'async', scope: 'request', type: 'bool', default: false,
@@ -110,6 +121,12 @@ const CROSS_FIELD_RULES: readonly { field: Spec['name']; message: string; broken
     field: 'min_speakers',
     message: 'min_speakers must not exceed max_speakers',
     broken: ({ minSpeakers, maxSpeakers }) => minSpeakers !== undefined && maxSpeakers !== undefined && minSpeakers > maxSpeakers,
+  },
+  {
+    // an official .en name is English-only by its name; other models are checked by the worker once loaded
+    field: 'task',
+    message: TRANSLATE_NEEDS_MULTILINGUAL,
+    broken: ({ task, whisperModel }) => task === 'translate' && whisperModel !== undefined && isEnglishOnlyModelName(whisperModel),
   },
 ];
 
