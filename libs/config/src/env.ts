@@ -47,6 +47,8 @@ export interface ServiceConfig {
   gcTimeoutMs: number;
   /** how long a stopping worker may finish its job before it exits (the job is then retried elsewhere) */
   shutdownGraceS: number;
+  /** browser origins allowed to call the API (CORS_ORIGINS): exact origins, or ['*'] for any; empty = same-origin only */
+  corsOrigins: string[];
 }
 
 export class ConfigError extends Error {
@@ -65,7 +67,7 @@ export const ENV_VARIABLES = [
   'AUDIO_TTL_S', 'WHISPER_THREADS', 'DECODE_TIMEOUT_S', 'MODEL_DOWNLOAD_TIMEOUT_S', 'GPU_DECODERS',
   'HOST', 'UPLOAD_IDLE_TIMEOUT_S', 'MAX_QUEUED_PER_KEY', 'RESULT_TTL_S', 'GC_TIMEOUT_MS', 'SHUTDOWN_GRACE_S',
   'MODEL_DOWNLOAD_STALL_S', 'MODEL_DOWNLOAD_CONNECT_TIMEOUT_S', 'HF_ENDPOINT',
-  'ALIGN_CACHE_SIZE',
+  'ALIGN_CACHE_SIZE', 'CORS_ORIGINS',
 ] as const;
 
 function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -106,6 +108,33 @@ function httpUrlVar(env: Env, name: string, fallback: string): string {
   return raw.replace(/\/+$/, '');
 }
 
+/**
+ * A comma list of browser origins (scheme://host[:port], as browsers send them in Origin), or `*`
+ * alone for any origin. A path or trailing slash would never match an Origin header: refused.
+ */
+function originListVar(env: Env, name: string): string[] {
+  const items = (env[name] ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+  if (items.includes('*')) {
+    if (items.length > 1) throw new ConfigError(name, `"*" allows every origin: give it alone, not with a list (got "${env[name]}")`);
+    return ['*'];
+  }
+  const origins = items.map((item) => {
+    let origin: string | undefined;
+    try {
+      const url = new URL(item);
+      if (url.protocol === 'http:' || url.protocol === 'https:') origin = url.origin;
+    } catch {
+      // reported below
+    }
+    // browsers send the origin lower-cased and without a default port: that is what must match
+    if (origin?.toLowerCase() !== item.toLowerCase()) {
+      throw new ConfigError(name, `expected origins such as https://app.example.com or http://localhost:3000 (scheme, host and a non-default port only), got "${item}"`);
+    }
+    return origin;
+  });
+  return [...new Set(origins)];
+}
+
 export function loadConfig(env: Env = process.env): ServiceConfig {
   const redisUrl = env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379';
   if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL', `expected redis://host:port, got "${redisUrl}"`);
@@ -139,5 +168,6 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     resultTtlS: intVar(env, 'RESULT_TTL_S', 3600, 60, 30 * 24 * 3600),
     gcTimeoutMs: intVar(env, 'GC_TIMEOUT_MS', 10_000, 100, 600_000),
     shutdownGraceS: intVar(env, 'SHUTDOWN_GRACE_S', 30, 1, 24 * 3600),
+    corsOrigins: originListVar(env, 'CORS_ORIGINS'),
   };
 }
