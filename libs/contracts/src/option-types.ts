@@ -52,7 +52,40 @@ export interface LanguageListOptionSpec extends OptionSpecBase {
   default?: readonly string[];
 }
 
-export type OptionSpec = IntOptionSpec | BoolOptionSpec | StringOptionSpec | EnumOptionSpec | LanguageListOptionSpec;
+/** One ISO-639-1 code whisper knows (a form's value is trimmed and lower-cased first). */
+export interface LanguageOptionSpec extends OptionSpecBase {
+  type: 'language';
+  default?: string;
+}
+
+/** A decimal number in [min, max] ("0.5", ".5", "1e-1" in a form). */
+export interface NumberOptionSpec extends OptionSpecBase {
+  type: 'number';
+  min: number;
+  max: number;
+  default?: number;
+}
+
+/**
+ * whisper.cpp's temperature schedule: one value, or a comma-separated ascending arithmetic ladder
+ * (start, start + step, …) that whisper.cpp runs up to 1, as "0,0.2,0.4,0.6,0.8,1". Values in [0, 1].
+ */
+export interface TemperatureOptionSpec extends OptionSpecBase {
+  type: 'temperature';
+  /** at most this many temperatures (each fallback is one more decoding pass) */
+  maxSteps: number;
+  default?: readonly number[];
+}
+
+export type OptionSpec =
+  | IntOptionSpec
+  | BoolOptionSpec
+  | StringOptionSpec
+  | EnumOptionSpec
+  | LanguageListOptionSpec
+  | LanguageOptionSpec
+  | NumberOptionSpec
+  | TemperatureOptionSpec;
 export type OptionType = OptionSpec['type'];
 
 /** The value each kind of option holds once parsed (TranscribeOptions' field types come from here). */
@@ -63,6 +96,10 @@ export interface OptionValueTypes {
   /** narrowed to the spec's values in TranscribeOptions */
   enum: string;
   language_list: string[];
+  language: string;
+  number: number;
+  /** the whole ladder, first value first (one value: no fallback) */
+  temperature: number[];
 }
 
 /** Where a value comes from: a multipart field (strings, coerced first) or a job read back from Redis (typed already). */
@@ -75,7 +112,7 @@ export interface OptionDescription {
   scope: 'job' | 'request';
   type: OptionType;
   doc: string;
-  default?: number | boolean | string | readonly string[];
+  default?: number | boolean | string | readonly string[] | readonly number[];
   unset?: string;
   minimum?: number;
   maximum?: number;
@@ -85,6 +122,8 @@ export interface OptionDescription {
   enum?: readonly string[];
   /** the accepted values of each list item (language lists) */
   items?: readonly string[];
+  /** the most values a list may hold (temperature ladders) */
+  maxItems?: number;
 }
 
 interface OptionKind<S extends OptionSpec> {
@@ -176,7 +215,76 @@ export const OPTION_KINDS: { readonly [T in OptionType]: OptionKind<Extract<Opti
     },
     describe: () => ({ items: WHISPER_LANGUAGE_CODES }),
   },
+  language: {
+    // an empty field means "not set"
+    fromForm: (raw) => (typeof raw === 'string' ? raw.trim().toLowerCase() || undefined : raw),
+    problem: ({ name }, value) => {
+      if (typeof value === 'string' && isWhisperLanguage(value)) return undefined;
+      return typeof value === 'string' && !value.includes(',')
+        ? `${name} is not a language code whisper knows: ${shown(value)} (one ISO-639-1 code such as "en")`
+        : `${name} must be one ISO-639-1 language code such as "en" (a list goes in allowed_languages), got ${shown(value)}`;
+    },
+    describe: () => ({ enum: WHISPER_LANGUAGE_CODES }),
+  },
+  number: {
+    fromForm: (raw) => parseDecimal(raw),
+    problem: ({ name, min, max }, value) => {
+      if (typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max) return undefined;
+      return typeof value === 'number' && Number.isFinite(value)
+        ? `${name} must be between ${min} and ${max}, got ${value}`
+        : `${name} must be a number between ${min} and ${max}, got ${shown(value)}`;
+    },
+    describe: ({ min, max }) => ({ minimum: min, maximum: max }),
+  },
+  temperature: {
+    // "0.2" → [0.2]; "0, 0.2 ,0.4" → [0, 0.2, 0.4]; what does not parse stays a string for the message
+    fromForm: (raw) => {
+      if (typeof raw !== 'string') return raw;
+      if (raw.trim() === '') return undefined;
+      const values = raw.split(',').map(parseDecimal);
+      return values.every((value) => typeof value === 'number') ? values : raw;
+    },
+    problem: (spec, value) => temperatureProblem(spec, value),
+    describe: ({ maxSteps }) => ({ minimum: 0, maximum: 1, maxItems: maxSteps }),
+  },
 };
+
+/** A decimal number written as one ("0.5", ".5", "1", "1e-1"); anything else comes back as it was. */
+function parseDecimal(raw: unknown): unknown {
+  if (typeof raw !== 'string') return raw;
+  const text = raw.trim();
+  if (text === '') return undefined;
+  return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) ? Number(text) : raw;
+}
+
+/** Ladder steps are compared at this precision (decimal fractions such as 0.1 are inexact). */
+const LADDER_EPSILON = 1e-6;
+
+/**
+ * whisper.cpp takes a start and a step (temperature, temperature_inc) and tries start, start + step,
+ * … while ≤ 1: a ladder must be exactly that sequence, so what a client asks is what runs.
+ */
+function temperatureProblem({ name, maxSteps }: TemperatureOptionSpec, value: unknown): string | undefined {
+  const numbers = Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'number' && Number.isFinite(v));
+  if (!numbers) return `${name} must be a number between 0 and 1, or a comma-separated ladder such as "0,0.2,0.4,0.6,0.8,1", got ${shown(value)}`;
+  const ladder = value as number[];
+  const outside = ladder.find((t) => t < 0 || t > 1);
+  if (outside !== undefined) return `${name} values must be between 0 and 1, got ${outside}`;
+  if (ladder.length === 1) return undefined;
+  if (ladder.length > maxSteps) return `${name} may list at most ${maxSteps} temperatures, got ${ladder.length}`;
+  const step = ladder[1] - ladder[0];
+  if (step <= LADDER_EPSILON) return `${name} ladder must be ascending, got ${ladder.join(',')}`;
+  const arithmetic = ladder.every((t, i) => Math.abs(t - (ladder[0] + i * step)) <= LADDER_EPSILON);
+  if (!arithmetic) {
+    return `${name} ladder must be evenly spaced (start, start + step, …): whisper.cpp supports a start and a step only, got ${ladder.join(',')}`;
+  }
+  if (ladder[ladder.length - 1] + step <= 1 + LADDER_EPSILON) {
+    return `${name} ladder must run up to 1 (whisper.cpp keeps adding the step while the temperature is ≤ 1): ${ladder.join(',')} would also try ${round6(ladder[ladder.length - 1] + step)}`;
+  }
+  return undefined;
+}
+
+const round6 = (n: number): number => Math.round(n * 1e6) / 1e6;
 
 /** The kind's behaviour for one spec (the lookup TypeScript cannot narrow by itself). */
 export function optionKind<S extends OptionSpec>(spec: S): OptionKind<S> {

@@ -23,7 +23,28 @@ interface ExpectedOptions {
   allowedLanguages?: string[];
   initialPrompt?: string;
   task: 'transcribe' | 'translate';
+  language?: string;
+  temperature: number[];
+  beamSize: number;
+  bestOf: number;
+  noSpeechThreshold: number;
+  conditionOnPreviousText: boolean;
+  vadOnset: number;
+  vadOffset?: number;
+  chunkSize: number;
 }
+
+/** The decoding and VAD defaults: today's behaviour (whisper-cli's decoding, the VAD's constants). */
+const DECODING_DEFAULTS = {
+  task: 'transcribe',
+  temperature: [0, 0.2, 0.4, 0.6, 0.8, 1],
+  beamSize: 5,
+  bestOf: 5,
+  noSpeechThreshold: 0.6,
+  conditionOnPreviousText: true,
+  vadOnset: 0.5,
+  chunkSize: 30,
+};
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const optionsShape: Same<TranscribeOptions, ExpectedOptions> = true;
 const requestShape: Same<
@@ -57,7 +78,7 @@ describe('the option table', () => {
     const keys = TRANSCRIBE_OPTIONS.map((spec) => spec.key);
     expect(new Set(names).size).toBe(names.length);
     expect(new Set(keys).size).toBe(keys.length);
-    expect(names).toEqual(['batch_size', 'diarize', 'align_words', 'whisper_model', 'min_speakers', 'max_speakers', 'allowed_languages', 'initial_prompt', 'task', 'async', 'vad', 'response_format', 'max_line_width', 'max_line_count', 'max_words_per_line', 'highlight_words']);
+    expect(names).toEqual(['batch_size', 'diarize', 'align_words', 'whisper_model', 'min_speakers', 'max_speakers', 'allowed_languages', 'initial_prompt', 'task', 'language', 'temperature', 'beam_size', 'best_of', 'no_speech_threshold', 'condition_on_previous_text', 'vad_onset', 'vad_offset', 'chunk_size', 'async', 'vad', 'response_format', 'max_line_width', 'max_line_count', 'max_words_per_line', 'highlight_words']);
   });
 
   it('describes every option with its type, default, range and doc (what the OpenAPI document is built from)', () => {
@@ -83,10 +104,10 @@ describe('the API reads the form with it', () => {
     const read = form({ batch_size: ' 8 ', diarize: 'True', whisper_model: ' small ', allowed_languages: 'EN, de', vad: '0' });
     expect(read).toEqual({ batchSize: 8, diarize: true, whisperModel: 'small', allowedLanguages: ['en', 'de'], vad: false });
     expect(resolveTranscribeForm(read)).toEqual({
-      options: { batchSize: 8, diarize: true, alignWords: false, whisperModel: 'small', allowedLanguages: ['en', 'de'], vad: false },
+      options: { batchSize: 8, diarize: true, alignWords: false, whisperModel: 'small', allowedLanguages: ['en', 'de'], vad: false, ...DECODING_DEFAULTS },
       request: { async: false, responseFormat: 'json', highlightWords: false },
     });
-    expect(resolveTranscribeForm({})).toEqual({ options: { batchSize: 16, diarize: false, alignWords: false, vad: true }, request: { async: false, responseFormat: 'json', highlightWords: false } });
+    expect(resolveTranscribeForm({})).toEqual({ options: { batchSize: 16, diarize: false, alignWords: false, vad: true, ...DECODING_DEFAULTS }, request: { async: false, responseFormat: 'json', highlightWords: false } });
   });
 
   it('reports an unknown field before any bad value, then the options in table order', () => {
@@ -115,7 +136,7 @@ describe('the worker checks job data with it', () => {
   const job = (options: Record<string, unknown>) => ({ options, sizeBytes: 10, acceptedAt: 1 });
 
   it('gives an option the job lacks its default (jobs queued before the option existed)', () => {
-    expect(parseTranscribeJobData(job({})).options).toEqual({ batchSize: 16, diarize: false, alignWords: false, vad: true });
+    expect(parseTranscribeJobData(job({})).options).toEqual({ batchSize: 16, diarize: false, alignWords: false, vad: true, ...DECODING_DEFAULTS });
     expect(checkTranscribeOptions({ batchSize: 4, vad: false })).toMatchObject({ batchSize: 4, vad: false });
   });
 
@@ -129,7 +150,7 @@ describe('the worker checks job data with it', () => {
   });
 
   it('never passes on what the API reads for itself (async) or keys no option has', () => {
-    expect(checkTranscribeOptions({ async: true, colour: 'blue' })).toEqual({ batchSize: 16, diarize: false, alignWords: false, vad: true });
+    expect(checkTranscribeOptions({ async: true, colour: 'blue' })).toEqual({ batchSize: 16, diarize: false, alignWords: false, vad: true, ...DECODING_DEFAULTS });
   });
 });
 
@@ -186,5 +207,105 @@ describe('output format options', () => {
     expect(rejection(() => readFormatQuery({ diarize: 'true' }))).toMatchObject({ field: 'diarize', message: 'unknown query parameter "diarize"' });
     expect(rejection(() => readFormatQuery({ format: 'srt', response_format: 'vtt' }))).toMatchObject({ message: 'give format or response_format, not both' });
     expect(rejection(() => readFormatQuery({ max_line_count: '-1' }))).toMatchObject({ field: 'max_line_count' });
+  });
+});
+
+describe('decoding options', () => {
+  const resolved = (fields: Record<string, unknown>) => resolveTranscribeForm(readTranscribeForm(fields)).options;
+  const bad = (fields: Record<string, unknown>) => rejection(() => resolved(fields));
+
+  it('task is transcribe or translate (any letter case), transcribe by default', () => {
+    expect(resolved({}).task).toBe('transcribe');
+    expect(resolved({ task: ' Translate ' }).task).toBe('translate');
+    expect(bad({ task: 'summarize' })).toMatchObject({ code: ErrorCode.ValidationFailed, field: 'task', message: 'task must be one of transcribe, translate, got "summarize"' });
+    expect(rejection(() => checkTranscribeOptions({ task: 'TRANSLATE' }))).toMatchObject({ field: 'task' });
+  });
+
+  it('task=translate with an official .en model is a 400 (API and worker alike); multilingual and custom names pass', () => {
+    expect(bad({ task: 'translate', whisper_model: 'base.en' })).toMatchObject({ code: ErrorCode.ValidationFailed, field: 'task', message: expect.stringMatching(/^task=translate needs a multilingual model/) });
+    expect(rejection(() => checkTranscribeOptions({ task: 'translate', whisperModel: 'tiny.en' }))).toMatchObject({ field: 'task' });
+    expect(resolved({ task: 'translate', whisper_model: 'base' }).task).toBe('translate');
+    expect(resolved({ task: 'transcribe', whisper_model: 'base.en' }).task).toBe('transcribe');
+  });
+
+  it('language is one code whisper knows; a list, an unknown code or a disagreement with allowed_languages is a 400', () => {
+    expect(resolved({ language: ' DE ' }).language).toBe('de');
+    expect(resolved({ language: 'de', allowed_languages: 'en,de' })).toMatchObject({ language: 'de', allowedLanguages: ['en', 'de'] });
+    expect(bad({ language: 'en,de' })).toMatchObject({ field: 'language', message: expect.stringContaining('a list goes in allowed_languages') });
+    expect(bad({ language: 'xx' })).toMatchObject({ field: 'language', message: 'language is not a language code whisper knows: "xx" (one ISO-639-1 code such as "en")' });
+    expect(bad({ language: 'fr', allowed_languages: 'en,de' })).toMatchObject({ field: 'language', message: 'language must be one of allowed_languages (or give only one of the two)' });
+    expect(bad({ language: 'de', whisper_model: 'small.en' })).toMatchObject({ field: 'language', message: expect.stringContaining('English-only') });
+    expect(rejection(() => checkTranscribeOptions({ language: ['en'] }))).toMatchObject({ field: 'language' });
+  });
+
+  it('temperature: one value (no fallback) or an evenly spaced ladder up to 1; the default is whisper-cli\'s 0 step 0.2', () => {
+    expect(resolved({}).temperature).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+    expect(resolved({ temperature: '0' }).temperature).toEqual([0]);
+    expect(resolved({ temperature: ' .7 ' }).temperature).toEqual([0.7]);
+    expect(resolved({ temperature: '0.5, 0.75, 1' }).temperature).toEqual([0.5, 0.75, 1]);
+    expect(resolved({ temperature: '0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1' }).temperature).toHaveLength(11);
+    expect(checkTranscribeOptions({ temperature: [0.2] }).temperature).toEqual([0.2]);
+  });
+
+  it('temperature: bad values are 400s that say why', () => {
+    expect(bad({ temperature: 'hot' })).toMatchObject({ field: 'temperature', message: expect.stringMatching(/^temperature must be a number between 0 and 1, or a comma-separated ladder/) });
+    expect(bad({ temperature: '1.5' })).toMatchObject({ field: 'temperature', message: 'temperature values must be between 0 and 1, got 1.5' });
+    expect(bad({ temperature: '-0.1' })).toMatchObject({ field: 'temperature' });
+    expect(bad({ temperature: '0,0.2,0.5,1' })).toMatchObject({ field: 'temperature', message: expect.stringContaining('whisper.cpp supports a start and a step only') });
+    expect(bad({ temperature: '1,0.5' })).toMatchObject({ field: 'temperature', message: expect.stringContaining('must be ascending') });
+    expect(bad({ temperature: '0,0.2,0.4' })).toMatchObject({ field: 'temperature', message: expect.stringContaining('would also try 0.6') });
+    expect(bad({ temperature: '0,0.05,0.1,0.15,0.2,0.25,0.3,0.35,0.4,0.45,0.5,0.55' })).toMatchObject({ field: 'temperature', message: expect.stringContaining('at most 11') });
+    expect(bad({ temperature: '0,,1' })).toMatchObject({ field: 'temperature' });
+    expect(rejection(() => checkTranscribeOptions({ temperature: 0.5 }))).toMatchObject({ field: 'temperature' });
+    expect(rejection(() => checkTranscribeOptions({ temperature: [] }))).toMatchObject({ field: 'temperature' });
+  });
+
+  it('beam_size and best_of are 1..8, 5 by default', () => {
+    expect(resolved({ beam_size: '1', best_of: '8' })).toMatchObject({ beamSize: 1, bestOf: 8 });
+    expect(bad({ beam_size: '0' })).toMatchObject({ field: 'beam_size', message: 'beam_size must be between 1 and 8, got 0' });
+    expect(bad({ beam_size: '9' })).toMatchObject({ field: 'beam_size' });
+    expect(bad({ best_of: '2.5' })).toMatchObject({ field: 'best_of', message: 'best_of must be an integer between 1 and 8, got "2.5"' });
+  });
+
+  it('no_speech_threshold is a number 0..1, 0.6 by default', () => {
+    expect(resolved({ no_speech_threshold: '0.25' }).noSpeechThreshold).toBe(0.25);
+    expect(resolved({ no_speech_threshold: '1' }).noSpeechThreshold).toBe(1);
+    expect(bad({ no_speech_threshold: '1.01' })).toMatchObject({ field: 'no_speech_threshold', message: 'no_speech_threshold must be between 0 and 1, got 1.01' });
+    expect(bad({ no_speech_threshold: 'half' })).toMatchObject({ field: 'no_speech_threshold', message: 'no_speech_threshold must be a number between 0 and 1, got "half"' });
+    expect(rejection(() => checkTranscribeOptions({ noSpeechThreshold: '0.5' }))).toMatchObject({ field: 'no_speech_threshold' });
+  });
+
+  it('condition_on_previous_text is a boolean, true by default (whisper.cpp conditions each window on the previous one)', () => {
+    expect(resolved({ condition_on_previous_text: 'false' }).conditionOnPreviousText).toBe(false);
+    expect(bad({ condition_on_previous_text: 'maybe' })).toMatchObject({ field: 'condition_on_previous_text' });
+  });
+
+  it('vad_onset / vad_offset are 0..1 with onset > offset (Silero\'s onset − 0.15 when no offset), chunk_size 1..30 s', () => {
+    expect(resolved({ vad_onset: '0.6', vad_offset: '0.3', chunk_size: '10' })).toMatchObject({ vadOnset: 0.6, vadOffset: 0.3, chunkSize: 10 });
+    expect(resolved({}).vadOffset).toBeUndefined();
+    expect(resolved({ vad_onset: '0.1' }).vadOnset).toBe(0.1);
+    expect(bad({ vad_onset: '0.3', vad_offset: '0.3' })).toMatchObject({ field: 'vad_offset', message: expect.stringMatching(/^vad_offset must be below vad_onset/) });
+    expect(bad({ vad_offset: '0.6' })).toMatchObject({ field: 'vad_offset' });
+    expect(bad({ vad_onset: '0.01' })).toMatchObject({ field: 'vad_offset' });
+    expect(bad({ vad_onset: '2' })).toMatchObject({ field: 'vad_onset', message: 'vad_onset must be between 0 and 1, got 2' });
+    expect(bad({ vad_offset: 'low' })).toMatchObject({ field: 'vad_offset' });
+    expect(bad({ chunk_size: '0' })).toMatchObject({ field: 'chunk_size', message: 'chunk_size must be between 1 and 30, got 0' });
+    expect(bad({ chunk_size: '31' })).toMatchObject({ field: 'chunk_size' });
+  });
+
+  it('describes every new option for the docs (type, default or unset, range)', () => {
+    const byName = Object.fromEntries(describeOptions().map((option) => [option.name, option]));
+    expect(byName.task).toMatchObject({ type: 'enum', default: 'transcribe', enum: ['transcribe', 'translate'] });
+    expect(byName.language).toMatchObject({ type: 'language', unset: expect.any(String) });
+    expect(byName.language.enum).toContain('de');
+    expect(byName.temperature).toMatchObject({ type: 'temperature', default: [0, 0.2, 0.4, 0.6, 0.8, 1], minimum: 0, maximum: 1, maxItems: 11 });
+    expect(byName.beam_size).toMatchObject({ type: 'int', default: 5, minimum: 1, maximum: 8 });
+    expect(byName.best_of).toMatchObject({ type: 'int', default: 5, minimum: 1, maximum: 8 });
+    expect(byName.no_speech_threshold).toMatchObject({ type: 'number', default: 0.6, minimum: 0, maximum: 1 });
+    expect(byName.condition_on_previous_text).toMatchObject({ type: 'bool', default: true });
+    expect(byName.vad_onset).toMatchObject({ type: 'number', default: 0.5, minimum: 0, maximum: 1 });
+    expect(byName.vad_offset).toMatchObject({ type: 'number', unset: expect.stringContaining('0.15'), minimum: 0, maximum: 1 });
+    expect(byName.chunk_size).toMatchObject({ type: 'int', default: 30, minimum: 1, maximum: 30 });
+    for (const option of Object.values(byName)) expect('default' in option || 'unset' in option || option.type === 'bool').toBe(true);
   });
 });

@@ -10,6 +10,14 @@ export type TranscribeTask = (typeof TRANSCRIBE_TASKS)[number];
 /** The 400 for task=translate on an English-only model (the API by the model's name, the worker by the loaded model). */
 export const TRANSLATE_NEEDS_MULTILINGUAL = 'task=translate needs a multilingual model (English-only .en models cannot translate)';
 
+/** whisper-cli's default schedule: temperature 0, then +0.2 up to 1 on a failed window. */
+export const DEFAULT_TEMPERATURES: readonly number[] = [0, 0.2, 0.4, 0.6, 0.8, 1];
+
+/** Silero's rule for the silence threshold when only the speech threshold is given (get_speech_timestamps). */
+export function defaultVadOffset(onset: number): number {
+  return Math.max(onset - 0.15, 0.01);
+}
+
 /** whisper.cpp keeps at most half its text context (224 tokens) of a prompt; this bounds what a form may carry. */
 export const INITIAL_PROMPT_MAX_CHARS = 2000;
 // no control characters except tab, LF and CR; the length counts UTF-16 units, as String.length
@@ -61,6 +69,49 @@ export const TRANSCRIBE_OPTIONS = [
   {
     name: 'task', key: 'task', scope: 'job', type: 'enum', values: TRANSCRIBE_TASKS, default: 'transcribe',
     doc: "transcribe: text in the spoken language; translate: whisper's translation to English (needs a multilingual model, not a .en one)",
+  },
+  {
+    name: 'language', key: 'language', scope: 'job', type: 'language', unset: 'allowed_languages, else detected',
+    doc: 'one ISO-639-1 code: decode in this language, no detection (the same as allowed_languages with one code; with both, it must be among them)',
+  },
+  {
+    name: 'temperature', key: 'temperature', scope: 'job', type: 'temperature', maxSteps: 11, default: DEFAULT_TEMPERATURES,
+    doc:
+      'sampling temperature 0..1: one value (no fallback; 0 = greedy/beam, > 0 samples best_of candidates) or an evenly spaced ' +
+      'ladder up to 1 such as 0,0.2,0.4,0.6,0.8,1: the next temperature is tried when a window fails whisper\'s checks ' +
+      '(compression, avg logprob < -1). Default: whisper-cli\'s 0 with step 0.2. At 0.5 and above whisper.cpp gives no prompt',
+  },
+  {
+    name: 'beam_size', key: 'beamSize', scope: 'job', type: 'int', min: 1, max: 8, default: 5,
+    doc: 'beam search width at temperature 0; 1 = greedy decoding (whisper-cli\'s default 5)',
+  },
+  {
+    name: 'best_of', key: 'bestOf', scope: 'job', type: 'int', min: 1, max: 8, default: 5,
+    doc: 'candidates sampled per window at a temperature > 0 (the best by log-probability wins); no effect at temperature 0',
+  },
+  {
+    name: 'no_speech_threshold', key: 'noSpeechThreshold', scope: 'job', type: 'number', min: 0, max: 1, default: 0.6,
+    doc:
+      "whisper.cpp's no_speech_thold: a window whose no-speech probability is above this and whose avg logprob is below -1 " +
+      'is dropped as silence (no segments); at or below it, a failing window falls back to the next temperature',
+  },
+  {
+    name: 'condition_on_previous_text', key: 'conditionOnPreviousText', scope: 'job', type: 'bool', default: true,
+    doc:
+      "true: each 30 s window within one decoding pass is prompted with the previous window's text (whisper.cpp's behaviour); " +
+      'false: only initial_prompt. Each VAD chunk is a pass of its own, so this matters for chunks longer than one window and for vad=false',
+  },
+  {
+    name: 'vad_onset', key: 'vadOnset', scope: 'job', type: 'number', min: 0, max: 1, default: 0.5,
+    doc: 'Silero VAD: a frame with speech probability ≥ this starts speech',
+  },
+  {
+    name: 'vad_offset', key: 'vadOffset', scope: 'job', type: 'number', min: 0, max: 1, unset: 'vad_onset − 0.15 (at least 0.01), as Silero',
+    doc: 'Silero VAD: in speech, frames below this count as silence (hysteresis; must be below vad_onset)',
+  },
+  {
+    name: 'chunk_size', key: 'chunkSize', scope: 'job', type: 'int', min: 1, max: 30, default: 30,
+    doc: 'seconds: VAD speech is cut and merged into chunks of at most this length, each decoded on its own (in parallel with batch_size)',
   },
   {
     name: 'async', key: 'async', scope: 'request', type: 'bool', default: false,
@@ -127,6 +178,21 @@ const CROSS_FIELD_RULES: readonly { field: Spec['name']; message: string; broken
     field: 'task',
     message: TRANSLATE_NEEDS_MULTILINGUAL,
     broken: ({ task, whisperModel }) => task === 'translate' && whisperModel !== undefined && isEnglishOnlyModelName(whisperModel),
+  },
+  {
+    field: 'language',
+    message: 'language must be one of allowed_languages (or give only one of the two)',
+    broken: ({ language, allowedLanguages }) => language !== undefined && allowedLanguages !== undefined && !allowedLanguages.includes(language),
+  },
+  {
+    field: 'language',
+    message: 'the English-only model (.en) decodes English only: language may only be "en"',
+    broken: ({ language, whisperModel }) => language !== undefined && language !== 'en' && whisperModel !== undefined && isEnglishOnlyModelName(whisperModel),
+  },
+  {
+    field: 'vad_offset',
+    message: 'vad_offset must be below vad_onset (without vad_offset, vad_onset − 0.15 and at least 0.01 is used: vad_onset must then be above 0.01)',
+    broken: ({ vadOnset, vadOffset }) => (vadOffset ?? defaultVadOffset(vadOnset)) >= vadOnset,
   },
 ];
 
