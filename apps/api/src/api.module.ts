@@ -12,6 +12,7 @@ import { GcService } from './admin/gc.service';
 import { API_REDIS, API_SUBSCRIBER, TRANSCRIBE_QUEUE_EVENTS } from './api.tokens';
 import { AccessGuard } from './auth/access.guard';
 import { Credentials } from './auth/credentials';
+import { DetectLanguageController } from './detect-language/detect-language.controller';
 import { ErrorBodyFilter } from './common/error-body.filter';
 import { createValidationPipe } from './common/validation';
 import { HealthController } from './health/health.controller';
@@ -34,7 +35,7 @@ import { WorkerRegistry } from './workers/worker-registry.service';
       }),
     }),
   ],
-  controllers: [TranscribeController, JobsController, GcController, HealthController, OpenAiController],
+  controllers: [TranscribeController, JobsController, GcController, HealthController, OpenAiController, DetectLanguageController],
   providers: [
     {
       provide: API_REDIS,

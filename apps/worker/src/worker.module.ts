@@ -9,6 +9,7 @@ import { AlignmentModelsService } from './alignment/alignment-models.service';
 import { WordAlignmentService } from './alignment/word-alignment.service';
 import { DiarizationModelsService } from './diarization/diarization-models.service';
 import { SpeakerDiarizationService } from './diarization/speaker-diarization.service';
+import { LanguageDetectionHandler } from './language/language-detection.handler';
 import { ModelCacheService } from './models/model-cache.service';
 import { SpeechDetectionService } from './vad/speech-detection.service';
 import { WhisperModelsService } from './models/whisper-models.service';
@@ -37,6 +38,7 @@ import { WORKER_REDIS } from './worker.tokens';
     SpeechDetectionService,
     ActiveJobsRegistry,
     TranscriptionPipeline,
+    LanguageDetectionHandler,
     TranscriptionProcessor,
     HeartbeatService,
     ControlChannelService,

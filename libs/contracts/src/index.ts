@@ -11,3 +11,4 @@ export * from './workers';
 export * from './job-validation';
 export * from './formats';
 export * from './openai';
+export * from './detect-language';

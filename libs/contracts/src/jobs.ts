@@ -1,5 +1,6 @@
 import type { Job, Queue } from 'bullmq';
 import { JobName } from './queue';
+import type { DetectLanguageOptions, LanguageDetectionResult } from './detect-language';
 import type { TranscribeOptions } from './transcribe-options';
 
 /** Job data: small JSON only. The audio bytes live under RedisKeys.audio(jobId). */
@@ -14,6 +15,11 @@ export interface TranscribeJobData {
   owner?: string;
 }
 
+/** A detect-language job: the same upload bookkeeping as a transcription, its own options. */
+export interface DetectLanguageJobData extends Omit<TranscribeJobData, 'options'> {
+  options: DetectLanguageOptions;
+}
+
 /**
  * One typed map of every kind of job: producers and consumers import it, no string literals
  * elsewhere. A new kind of background work (webhook delivery, model pre-fetch) is one JobName, one
@@ -21,9 +27,11 @@ export interface TranscribeJobData {
  */
 export interface JobDataMap {
   [JobName.Transcribe]: TranscribeJobData;
+  [JobName.DetectLanguage]: DetectLanguageJobData;
 }
 export interface JobResultMap {
   [JobName.Transcribe]: TranscriptionResult;
+  [JobName.DetectLanguage]: LanguageDetectionResult;
 }
 export type JobOf<N extends JobName> = { name: N; data: JobDataMap[N] };
 

@@ -6,6 +6,8 @@ export const TRANSCRIBE_QUEUE = 'transcribe';
 
 export enum JobName {
   Transcribe = 'transcribe',
+  /** POST /detect-language: language probabilities of the first speech, no transcript */
+  DetectLanguage = 'detect_language',
 }
 
 /** Redis key prefixes and pub/sub channels (everything the service writes lives under `tx:`). */

@@ -4,12 +4,12 @@ import { loadConfig } from '@app/config';
 import { encodeJobError, ErrorCode, JobName, JobQueue } from '@app/contracts';
 import { TranscriptionJobsService } from './transcription-jobs.service';
 
-type Queue = JobQueue<JobName.Transcribe>;
+type Queue = JobQueue;
 
 /** A job that finishes between the API's two reads (snapshot, then state). */
 function racingQueue(final: Partial<Job>): Queue {
   let reads = 0;
-  const snapshot = { progress: { percent: 40, stage: 'transcribe' }, getState: async () => 'failed' };
+  const snapshot = { name: JobName.Transcribe, progress: { percent: 40, stage: 'transcribe' }, getState: async () => 'failed' };
   return {
     getJob: async () => (reads++ === 0 ? snapshot : { ...snapshot, ...final }),
   } as unknown as Queue;
@@ -28,7 +28,7 @@ describe('TranscriptionJobsService.view', () => {
     const queue = racingQueue({ returnvalue: { job_id: 'job-2' } });
     (queue.getJob as unknown as () => Promise<unknown>) = (() => {
       let reads = 0;
-      const snapshot = { progress: 90, getState: async () => 'completed' };
+      const snapshot = { name: JobName.Transcribe, progress: 90, getState: async () => 'completed' };
       return async () => (reads++ === 0 ? snapshot : { ...snapshot, returnvalue: { job_id: 'job-2' } });
     })();
     const view = await service(queue).view('job-2', { kind: 'admin' });

@@ -6,8 +6,10 @@ import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
 import {
   decodeJobError,
   ErrorCode,
+  JobDataMap,
   JobName,
   JobProgress,
+  JobResultMap,
   JobQueue,
   JobView,
   QueuedJob,
@@ -29,14 +31,14 @@ import { newJobId } from './job-id';
 const REDIS_TIMEOUT_MS = 5_000;
 const CANCEL_MARK_TTL_S = 24 * 3600;
 
-/** The queue as this service uses it: transcription jobs, typed from the job map. */
-type TranscribeQueue = JobQueue<JobName.Transcribe>;
+/** The queue carries every kind of job in the map; GET/DELETE /jobs see transcriptions only. */
+type UploadQueue = JobQueue;
 type TranscribeJob = QueuedJob<JobName.Transcribe>;
 
 /** Failed jobs stay readable at least a day, longer if RESULT_TTL_S says so. */
 const MIN_FAILURE_TTL_S = 24 * 3600;
 
-export type SubmitOutcome = { kind: 'completed'; result: TranscriptionResult } | { kind: 'accepted'; jobId: string };
+export type SubmitOutcome<R = TranscriptionResult> = { kind: 'completed'; result: R } | { kind: 'accepted'; jobId: string };
 
 const redisDown = () => new ServiceError(ErrorCode.RedisUnavailable, 'Redis did not answer in time');
 
@@ -49,7 +51,7 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
-    @InjectQueue(TRANSCRIBE_QUEUE) private readonly queue: TranscribeQueue,
+    @InjectQueue(TRANSCRIBE_QUEUE) private readonly queue: UploadQueue,
     @Inject(TRANSCRIBE_QUEUE_EVENTS) private readonly queueEvents: QueueEvents,
     @Inject(API_REDIS) private readonly redis: Redis,
   ) {
@@ -57,18 +59,33 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
     this.fairShare = new FairShare(redis, queue, config.maxQueuedPerKey, config.audioTtlS);
   }
 
-  /** Stores the bytes, enqueues the job; waits for the result unless async (or the wait times out). */
-  async submit(bytes: Buffer, fileName: string | undefined, options: TranscribeOptions, wait: boolean, principal: Principal): Promise<SubmitOutcome> {
+  /** Stores the bytes, enqueues the transcription; waits for the result unless async (or the wait times out). */
+  submit(bytes: Buffer, fileName: string | undefined, options: TranscribeOptions, wait: boolean, principal: Principal): Promise<SubmitOutcome> {
+    return this.enqueue(JobName.Transcribe, bytes, fileName, options, wait, principal);
+  }
+
+  /**
+   * Any job on an upload (transcription, language detection): the bytes under the job's audio key,
+   * the job behind its key's fair share, then the result when `wait` (until SYNC_TIMEOUT_S).
+   */
+  async enqueue<N extends JobName>(
+    name: N,
+    bytes: Buffer,
+    fileName: string | undefined,
+    options: JobDataMap[N]['options'],
+    wait: boolean,
+    principal: Principal,
+  ): Promise<SubmitOutcome<JobResultMap[N]>> {
     const jobId = newJobId();
     const owner = ownerOf(principal);
     // anonymous callers (no API_KEYS) share one backlog and no per-key limit
     const priority = await withTimeout(this.fairShare.admit(owner, jobId, principal.kind === 'key'), REDIS_TIMEOUT_MS, redisDown);
-    const data: TranscribeJobData = { options, fileName, sizeBytes: bytes.length, acceptedAt: Date.now(), owner };
-    let job: TranscribeJob;
+    const data = { options, fileName, sizeBytes: bytes.length, acceptedAt: Date.now(), owner } as JobDataMap[N];
+    let job: QueuedJob<N>;
     try {
       await withTimeout(this.audio.put(jobId, bytes, this.config.audioTtlS), REDIS_TIMEOUT_MS, redisDown);
-      job = await withTimeout(
-        this.queue.add(JobName.Transcribe, data, {
+      job = (await withTimeout(
+        (this.queue as unknown as JobQueue<N>).add(name as never, data as never, {
           jobId,
           attempts: 1,
           priority,
@@ -79,7 +96,7 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
         }),
         REDIS_TIMEOUT_MS,
         redisDown,
-      );
+      )) as unknown as QueuedJob<N>;
     } catch (error) {
       // not queued after all: it must not count against the key's backlog
       await this.fairShare.untrack(owner, jobId).catch(() => undefined);
@@ -87,7 +104,7 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
     }
     if (!wait) return { kind: 'accepted', jobId };
     try {
-      const result = await job.waitUntilFinished(this.queueEvents, this.config.syncTimeoutS * 1000);
+      const result = (await job.waitUntilFinished(this.queueEvents, this.config.syncTimeoutS * 1000)) as JobResultMap[N];
       return { kind: 'completed', result };
     } catch (error) {
       const message = (error as Error).message ?? '';
@@ -107,7 +124,7 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
     }
     const state = await job.getState();
     // the job may have finished between the two reads: its snapshot then lacks the result or reason
-    if (state === 'completed' || state === 'failed') job = (await this.queue.getJob(jobId)) ?? job;
+    if (state === 'completed' || state === 'failed') job = ((await this.queue.getJob(jobId)) as TranscribeJob | undefined) ?? job;
     const progress = this.progressOf(job);
     if (state === 'completed') {
       return { job_id: jobId, status: 'completed', progress: 100, stage: 'done', result: job.returnvalue };
@@ -134,7 +151,7 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
     const state = await job.getState();
     if (state === 'completed') {
       // read again: a job that finished between the two reads has no result in its first snapshot
-      const done = job.returnvalue ? job : ((await this.queue.getJob(jobId)) ?? job);
+      const done = job.returnvalue ? job : (((await this.queue.getJob(jobId)) as TranscribeJob | undefined) ?? job);
       return { result: done.returnvalue, fileName: done.data.fileName };
     }
     if (state === 'failed') {
@@ -184,9 +201,11 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
   /** The job if it exists and the caller may see it; another key's job looks like no job at all. */
   private async visibleJob(jobId: string, principal: Principal): Promise<TranscribeJob | undefined> {
     const job = await withTimeout(this.queue.getJob(jobId), REDIS_TIMEOUT_MS, redisDown);
+    // only transcriptions have a status and a result here (a language detection answers at once)
+    if (!job || job.name !== JobName.Transcribe) return undefined;
     // a job's data is what the API wrote, but read defensively: a foreign or damaged job has none
-    if (!job || !mayAccess(principal, (job.data as TranscribeJobData | undefined)?.owner)) return undefined;
-    return job;
+    if (!mayAccess(principal, (job.data as TranscribeJobData | undefined)?.owner)) return undefined;
+    return job as TranscribeJob;
   }
 
   /** A waiting job removed by DELETE leaves only its cancel mark, which names the owner. */

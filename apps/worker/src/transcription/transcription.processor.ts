@@ -1,11 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { Logger, OnApplicationBootstrap, Inject } from '@nestjs/common';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Job, UnrecoverableError } from 'bullmq';
 import Redis from 'ioredis';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
 import {
-  encodeJobError,
   ErrorCode,
   JobCancelledError,
   JobName,
@@ -20,7 +18,9 @@ import {
   WorkerLockDefaults,
 } from '@app/contracts';
 import { AudioStore } from '@app/redis';
+import { jobFailureReason } from '../jobs/job-failure';
 import { dispatchJob, JobHandler, JobHandlerRegistry, registerJobHandlers } from '../jobs/job-handlers';
+import { LanguageDetectionHandler } from '../language/language-detection.handler';
 import { WhisperModelsService } from '../models/whisper-models.service';
 import { WORKER_REDIS } from '../worker.tokens';
 import { ActiveJobsRegistry } from './active-jobs.registry';
@@ -46,12 +46,13 @@ export class TranscriptionProcessor extends WorkerHost implements OnApplicationB
     private readonly pipeline: TranscriptionPipeline,
     private readonly models: WhisperModelsService,
     private readonly activeJobs: ActiveJobsRegistry,
+    languageDetection: LanguageDetectionHandler,
   ) {
     super();
     this.audio = new AudioStore(redis);
     // every kind of job on this queue with its one handler: checked as Nest builds the worker, so a
     // kind without a handler (or with two) stops the worker before it takes a job
-    this.handlers = registerJobHandlers([this]);
+    this.handlers = registerJobHandlers([this, languageDetection]);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -95,26 +96,10 @@ export class TranscriptionProcessor extends WorkerHost implements OnApplicationB
     } catch (error) {
       // every failure is final: retrying bad audio or a missing model only delays the answer
       await this.audio.delete(jobId).catch(() => undefined);
-      throw new UnrecoverableError(this.describeFailure(jobId, error));
+      throw new UnrecoverableError(jobFailureReason(this.logger, jobId, error));
     } finally {
       this.activeJobs.finish(jobId);
     }
-  }
-
-  /** The failedReason: a cancel (the one JobCancelledError, whichever stage stopped), a coded failure, or an internal error with an id. */
-  private describeFailure(jobId: string, error: unknown): string {
-    if (error instanceof JobCancelledError) {
-      this.logger.log(`job ${jobId} cancelled`);
-      return encodeJobError(ErrorCode.JobCancelled, 'job was cancelled');
-    }
-    if (error instanceof ServiceError && error.code !== ErrorCode.Internal) {
-      this.logger.warn(`job ${jobId} failed: ${error.code}: ${error.message}`);
-      return encodeJobError(error.code, error.message, error.field);
-    }
-    // the id travels to the HTTP body; the stack stays in this log line
-    const errorId = randomUUID();
-    this.logger.error(`job ${jobId} failed unexpectedly (error id ${errorId}): ${(error as Error)?.stack ?? String(error)}`);
-    return encodeJobError(ErrorCode.Internal, `internal error while transcribing (job ${jobId}, error id ${errorId})`, undefined, errorId);
   }
 
   /** Writes progress to Redis only when it moved, so whisper's and the downloader's callbacks don't flood it. */

@@ -1,0 +1,47 @@
+import { Body, Controller, HttpCode, Post, UploadedFile, UseInterceptors } from '@nestjs/common';
+import { FileInterceptor } from '@nestjs/platform-express';
+import { DetectLanguageResponse, detectLanguageResponse, ErrorCode, isEnglishOnlyModelName, JobName, readDetectLanguageForm, ServiceError } from '@app/contracts';
+import { CurrentPrincipal } from '../auth/access.decorator';
+import type { Principal } from '../auth/credentials';
+import { TranscriptionJobsService } from '../jobs/transcription-jobs.service';
+import { assertServableModel } from '../workers/servable-model';
+import { WorkerRegistry } from '../workers/worker-registry.service';
+
+/**
+ * POST /detect-language (as whisper-asr-webservice has it): whisper's language probabilities for
+ * the first speech of a file, without transcribing it. Synchronous: a job on the same queue, same
+ * auth and fair share as POST /transcribe, answered when the worker is done.
+ */
+@Controller()
+export class DetectLanguageController {
+  constructor(
+    private readonly jobs: TranscriptionJobsService,
+    private readonly workers: WorkerRegistry,
+  ) {}
+
+  @Post('detect-language')
+  @HttpCode(200)
+  @UseInterceptors(FileInterceptor('file'))
+  async detect(
+    @UploadedFile() file: Express.Multer.File | undefined,
+    @Body() body: Record<string, unknown> | undefined,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<DetectLanguageResponse> {
+    const form = readDetectLanguageForm(body ?? {});
+    if (!file) throw new ServiceError(ErrorCode.MissingFile, 'send the audio as multipart field "file"', 'file');
+    if (file.size === 0) throw new ServiceError(ErrorCode.EmptyFile, 'the uploaded file is empty', 'file');
+    const { whisperModel } = form.options;
+    // an English-only model has nothing to detect: known from its name, before any upload is stored
+    if (whisperModel && isEnglishOnlyModelName(whisperModel)) {
+      throw new ServiceError(ErrorCode.ValidationFailed, `${whisperModel} is English-only: language detection needs a multilingual model`, 'whisper_model');
+    }
+    const workers = await this.workers.liveWorkers();
+    if (workers.length === 0) throw new ServiceError(ErrorCode.NoWorkers, 'no transcription worker is running; retry later');
+    assertServableModel(whisperModel, workers);
+    const outcome = await this.jobs.enqueue(JobName.DetectLanguage, file.buffer, file.originalname, form.options, true, principal);
+    if (outcome.kind === 'accepted') {
+      throw new ServiceError(ErrorCode.TranscriptionTimeout, `language detection did not finish within SYNC_TIMEOUT_S (job ${outcome.jobId}); retry later`);
+    }
+    return detectLanguageResponse(outcome.result, form.top);
+  }
+}
