@@ -49,6 +49,10 @@ export interface ServiceConfig {
   shutdownGraceS: number;
   /** browser origins allowed to call the API (CORS_ORIGINS): exact origins, or ['*'] for any; empty = same-origin only */
   corsOrigins: string[];
+  /** a worker frees a model no job has used for this long (MODEL_IDLE_UNLOAD_S); 0 = never */
+  modelIdleUnloadS: number;
+  /** worker processes `npm start` runs on this machine (WORKERS) */
+  workers: number;
 }
 
 export class ConfigError extends Error {
@@ -67,7 +71,7 @@ export const ENV_VARIABLES = [
   'AUDIO_TTL_S', 'WHISPER_THREADS', 'DECODE_TIMEOUT_S', 'MODEL_DOWNLOAD_TIMEOUT_S', 'GPU_DECODERS',
   'HOST', 'UPLOAD_IDLE_TIMEOUT_S', 'MAX_QUEUED_PER_KEY', 'RESULT_TTL_S', 'GC_TIMEOUT_MS', 'SHUTDOWN_GRACE_S',
   'MODEL_DOWNLOAD_STALL_S', 'MODEL_DOWNLOAD_CONNECT_TIMEOUT_S', 'HF_ENDPOINT',
-  'ALIGN_CACHE_SIZE', 'CORS_ORIGINS',
+  'ALIGN_CACHE_SIZE', 'CORS_ORIGINS', 'MODEL_IDLE_UNLOAD_S', 'WORKERS',
 ] as const;
 
 function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -169,5 +173,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     gcTimeoutMs: intVar(env, 'GC_TIMEOUT_MS', 10_000, 100, 600_000),
     shutdownGraceS: intVar(env, 'SHUTDOWN_GRACE_S', 30, 1, 24 * 3600),
     corsOrigins: originListVar(env, 'CORS_ORIGINS'),
+    modelIdleUnloadS: intVar(env, 'MODEL_IDLE_UNLOAD_S', 0, 0, 30 * 24 * 3600),
+    workers: intVar(env, 'WORKERS', 1, 1, 64),
   };
 }
