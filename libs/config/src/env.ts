@@ -53,6 +53,8 @@ export interface ServiceConfig {
   modelIdleUnloadS: number;
   /** worker processes `npm start` runs on this machine (WORKERS) */
   workers: number;
+  /** when set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; unset, it is public like /health */
+  metricsToken?: string;
 }
 
 export class ConfigError extends Error {
@@ -71,7 +73,7 @@ export const ENV_VARIABLES = [
   'AUDIO_TTL_S', 'WHISPER_THREADS', 'DECODE_TIMEOUT_S', 'MODEL_DOWNLOAD_TIMEOUT_S', 'GPU_DECODERS',
   'HOST', 'UPLOAD_IDLE_TIMEOUT_S', 'MAX_QUEUED_PER_KEY', 'RESULT_TTL_S', 'GC_TIMEOUT_MS', 'SHUTDOWN_GRACE_S',
   'MODEL_DOWNLOAD_STALL_S', 'MODEL_DOWNLOAD_CONNECT_TIMEOUT_S', 'HF_ENDPOINT',
-  'ALIGN_CACHE_SIZE', 'CORS_ORIGINS', 'MODEL_IDLE_UNLOAD_S', 'WORKERS',
+  'ALIGN_CACHE_SIZE', 'CORS_ORIGINS', 'METRICS_TOKEN', 'MODEL_IDLE_UNLOAD_S', 'WORKERS',
 ] as const;
 
 function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -173,6 +175,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     gcTimeoutMs: intVar(env, 'GC_TIMEOUT_MS', 10_000, 100, 600_000),
     shutdownGraceS: intVar(env, 'SHUTDOWN_GRACE_S', 30, 1, 24 * 3600),
     corsOrigins: originListVar(env, 'CORS_ORIGINS'),
+    metricsToken: optionalString(env, 'METRICS_TOKEN'),
     modelIdleUnloadS: intVar(env, 'MODEL_IDLE_UNLOAD_S', 0, 0, 30 * 24 * 3600),
     workers: intVar(env, 'WORKERS', 1, 1, 64),
   };
