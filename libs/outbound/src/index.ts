@@ -1,0 +1,3 @@
+export * from './address-policy';
+export * from './outbound-policy';
+export * from './guarded-post';
