@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
 import { LoadedModelInfo, LoadedModelKind } from '@app/contracts';
-import { CachedModel, ClearResult, LruModelCache, ModelLease } from '@app/model-cache';
+import { CachedModel, ClearResult, LruModelCache, ModelLease, RemovalReason } from '@app/model-cache';
 
 /** Anything the worker keeps loaded: whisper contexts, ONNX sessions. */
 export interface LoadedModel extends CachedModel {
@@ -59,6 +59,12 @@ export class JobLeases {
   }
 }
 
+/** Cache traffic for an observer (worker metrics): each ask (hit or miss), each load, each removal. */
+export type ModelCacheEvent =
+  | { type: 'hit' | 'miss'; kind: LoadedModelKind }
+  | { type: 'loaded'; kind: LoadedModelKind; seconds: number; ok: boolean }
+  | { type: 'removed'; kind: LoadedModelKind; reason: RemovalReason };
+
 /** What `unloadAll()` did, across every cache. */
 export type UnloadResult = ClearResult;
 
@@ -73,32 +79,36 @@ export type UnloadResult = ClearResult;
 export class ModelCacheService implements OnApplicationShutdown {
   private readonly logger = new Logger(ModelCacheService.name);
   private readonly caches: Record<LoadedModelKind, LruModelCache<LoadedModel>>;
+  /** optional: told of hits, misses, loads and removals (the worker's metrics set it) */
+  observer?: (event: ModelCacheEvent) => void;
 
   constructor(@Inject(SERVICE_CONFIG) config: ServiceConfig) {
-    const hooks = {
-      onRemove: (key: string, reason: string, leases: number) =>
-        this.logger.log(leases > 0 ? `unloading ${key} (${reason}) once ${leases} job(s) using it let go` : `unloading ${key} (${reason})`),
+    const hooks = (kind: LoadedModelKind) => ({
+      onRemove: (key: string, reason: RemovalReason, leases: number) => {
+        this.observer?.({ type: 'removed', kind, reason });
+        this.logger.log(leases > 0 ? `unloading ${key} (${reason}) once ${leases} job(s) using it let go` : `unloading ${key} (${reason})`);
+      },
       onDisposed: (key: string) => this.logger.log(`freed ${key}`),
       onDisposeError: (key: string, error: unknown) => this.logger.warn(`freeing ${key} failed: ${(error as Error)?.message ?? String(error)}`),
-    };
+    });
     this.caches = {
-      whisper: new LruModelCache(config.modelCacheSize, hooks),
+      whisper: new LruModelCache(config.modelCacheSize, hooks('whisper')),
       // one key (Silero on the CPU): loaded once, only /gc unloads it (and the next job reloads it)
-      vad: new LruModelCache(1, hooks),
-      align: new LruModelCache(config.alignCacheSize, hooks),
+      vad: new LruModelCache(1, hooks('vad')),
+      align: new LruModelCache(config.alignCacheSize, hooks('align')),
       // one key (MODEL_DIR/diarize on DEVICE): the pair stays loaded, only /gc unloads it
-      diarize: new LruModelCache(1, hooks),
+      diarize: new LruModelCache(1, hooks('diarize')),
     };
   }
 
   /** A lease on the model (loaded when needed); release it when done, or hand it to a JobLeases. */
   acquire<T extends LoadedModel>(kind: LoadedModelKind, key: string, load: () => Promise<T>): Promise<ModelLease<T>> {
-    return this.caches[kind].acquire(key, load);
+    return this.caches[kind].acquire(key, this.observed(kind, key, load));
   }
 
   /** Loads (or finds) the model without holding it: boot warm-up and load checks. */
   warm<T extends LoadedModel>(kind: LoadedModelKind, key: string, load: () => Promise<T>): Promise<T> {
-    return this.caches[kind].warm(key, load);
+    return this.caches[kind].warm(key, this.observed(kind, key, load));
   }
 
   /** Labels of the cached models (not those draining), as the heartbeat's `models` lists them. */
@@ -132,6 +142,24 @@ export class ModelCacheService implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     const { pending } = await this.unloadAll();
     if (pending > 0) this.logger.log(`${pending} model(s) still in use at shutdown: freed when their jobs end`);
+  }
+
+  /** Reports the ask as a hit or a miss, and wraps the load so its time and outcome are reported. */
+  private observed<T extends LoadedModel>(kind: LoadedModelKind, key: string, load: () => Promise<T>): () => Promise<T> {
+    const observer = this.observer;
+    if (!observer) return load;
+    observer({ type: this.caches[kind].has(key) ? 'hit' : 'miss', kind });
+    return async () => {
+      const started = performance.now();
+      let ok = false;
+      try {
+        const model = await load();
+        ok = true;
+        return model;
+      } finally {
+        observer({ type: 'loaded', kind, seconds: (performance.now() - started) / 1000, ok });
+      }
+    };
   }
 
   private kinds(): [LoadedModelKind, LruModelCache<LoadedModel>][] {
