@@ -8,6 +8,8 @@
  *   its last lease is released, right away when nobody holds it. A marked model is never handed to
  *   a new user: the next acquire of its key loads a fresh copy, even while the old one drains.
  * - Every model is disposed at most once, and only when no lease on it is outstanding.
+ * - `remove(key)` takes one model out the same way (DELETE /models/:name), and `evictIdle()` those
+ *   nobody has held for a while (MODEL_IDLE_UNLOAD_S): never one under lease.
  */
 export interface CachedModel {
   /** frees native memory; called once, when the model is out of the cache and nobody holds it */
@@ -38,7 +40,7 @@ export interface ClearResult {
   pending: number;
 }
 
-export type RemovalReason = 'evicted' | 'cleared';
+export type RemovalReason = 'evicted' | 'cleared' | 'removed' | 'idle';
 
 export interface LruModelCacheHooks {
   /** a model left the cache (it is freed now or when released) */
@@ -54,12 +56,16 @@ class Entry<V> {
   leases = 0;
   /** out of the cache: no new leases, disposed with the last one */
   retired = false;
+  /** when a user last took or released it (ms): idle eviction counts from here */
+  lastUsed: number;
   disposal?: Promise<boolean>;
 
   constructor(
     readonly key: string,
     readonly promise: Promise<V>,
+    now: number,
   ) {
+    this.lastUsed = now;
     promise.then(
       (value) => void (this.value = value),
       () => undefined,
@@ -93,6 +99,8 @@ export class LruModelCache<V extends CachedModel> {
   constructor(
     private readonly capacity: number,
     hooks: LruModelCacheHooks | ((key: string) => void) = {},
+    /** the clock idle eviction reads (tests pass their own) */
+    private readonly now: () => number = Date.now,
   ) {
     if (!(capacity === Infinity || (Number.isInteger(capacity) && capacity >= 1))) throw new Error(`cache capacity must be ≥ 1, got ${capacity}`);
     this.hooks = typeof hooks === 'function' ? { onRemove: (key) => hooks(key) } : hooks;
@@ -122,11 +130,12 @@ export class LruModelCache<V extends CachedModel> {
       this.entries.delete(key);
       this.entries.set(key, entry);
     } else {
-      entry = new Entry<V>(key, Promise.resolve().then(load));
+      entry = new Entry<V>(key, Promise.resolve().then(load), this.now());
       this.entries.set(key, entry);
     }
     // counted from the moment of asking: an eviction or /gc during the load waits for this user
     entry.leases += 1;
+    entry.lastUsed = this.now();
     let model: V;
     try {
       model = await entry.promise;
@@ -170,6 +179,39 @@ export class LruModelCache<V extends CachedModel> {
     return { unloaded: freed + pending, pending };
   }
 
+  /** Takes one model out of the cache (freed now when nobody holds it, else with its last lease); unloaded 0 when it was not cached. */
+  async remove(key: string): Promise<ClearResult> {
+    const entry = this.entries.get(key);
+    if (!entry) return { unloaded: 0, pending: 0 };
+    this.entries.delete(key);
+    const disposal = this.retire(entry, 'removed');
+    if (disposal) return { unloaded: (await disposal) ? 1 : 0, pending: 0 };
+    return { unloaded: 1, pending: 1 };
+  }
+
+  /**
+   * Frees the loaded models nobody has taken or released for `idleMs`: never one under lease, nor
+   * one still loading. Returns the keys it freed.
+   */
+  async evictIdle(idleMs: number): Promise<string[]> {
+    const now = this.now();
+    const idle = [...this.entries.values()].filter((e) => e.leases === 0 && e.value !== undefined && now - e.lastUsed >= idleMs);
+    const freed = await Promise.all(
+      idle.map(async (entry) => {
+        this.entries.delete(entry.key);
+        return (await this.retire(entry, 'idle')) ? [entry.key] : [];
+      }),
+    );
+    return freed.flat();
+  }
+
+  /** ms until the next cached model becomes idle for `idleMs` (undefined: none can, all are leased or loading). */
+  nextIdleInMs(idleMs: number): number | undefined {
+    const now = this.now();
+    const waits = [...this.entries.values()].filter((e) => e.leases === 0 && e.value !== undefined).map((e) => Math.max(0, e.lastUsed + idleMs - now));
+    return waits.length > 0 ? Math.min(...waits) : undefined;
+  }
+
   /** Resolves when every model marked so far has been freed (their leases released). */
   async drained(): Promise<void> {
     while (this.draining.size > 0) {
@@ -195,6 +237,7 @@ export class LruModelCache<V extends CachedModel> {
 
   private letGo(entry: Entry<V>): void {
     entry.leases -= 1;
+    entry.lastUsed = this.now();
     if (entry.retired && entry.leases === 0) void this.dispose(entry);
   }
 
