@@ -5,6 +5,8 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { loadConfig } from '@app/config';
 import { assertRedisDatabase } from '@app/redis';
 import { ApiModule } from './api.module';
+import { setupApiDocs } from './docs/api-docs.setup';
+import { corsOptions, helmetHeaders } from './http/browser-access';
 import { multipartBodiesOnly, securityHeaders, uploadIdleTimeout } from './http/hardening.middleware';
 
 /** Headers must arrive within this; a whole request (upload included) within REQUEST_LIMIT_MS. */
@@ -21,8 +23,14 @@ export async function bootstrapApi(): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(ApiModule, { bodyParser: false });
   app.enableShutdownHooks();
   app.disable('x-powered-by');
+  app.use(helmetHeaders());
+  // CORS before the body checks and the guard: a preflight carries no key, and a browser can read refusals too
+  const cors = corsOptions(config.corsOrigins);
+  if (cors) app.enableCors(cors);
   // the idle timeout first: it also bounds a refused body that is being drained
   app.use(securityHeaders, uploadIdleTimeout(config.uploadIdleTimeoutS * 1000), multipartBodiesOnly);
+  // before listen(): Nest's 404 handler is registered last
+  setupApiDocs(app);
   await app.listen(config.port, config.host);
   const server = app.getHttpServer();
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
