@@ -1,4 +1,5 @@
 import { ComputeType, Device } from '@app/contracts';
+import { hostListVar, webhookSecretVar } from './env-webhooks';
 
 /** Every setting the service reads from the environment, parsed and checked once at boot. */
 export interface ServiceConfig {
@@ -53,6 +54,14 @@ export interface ServiceConfig {
   modelIdleUnloadS: number;
   /** worker processes `npm start` runs on this machine (WORKERS) */
   workers: number;
+  /** signs webhook deliveries of requests without callback_secret (WEBHOOK_SECRET, whsec_<base64>) */
+  webhookSecret?: string;
+  /** host names / IP literals outbound requests may reach although not public (OUTBOUND_ALLOWED_HOSTS) */
+  outboundAllowedHosts: string[];
+  /** attempts per webhook delivery, the first included (WEBHOOK_MAX_ATTEMPTS) */
+  webhookMaxAttempts: number;
+  /** the first webhook retry waits this long, each next one twice as long (WEBHOOK_RETRY_BASE_MS) */
+  webhookRetryBaseMs: number;
   /** when set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; unset, it is public like /health */
   metricsToken?: string;
 }
@@ -74,6 +83,7 @@ export const ENV_VARIABLES = [
   'HOST', 'UPLOAD_IDLE_TIMEOUT_S', 'MAX_QUEUED_PER_KEY', 'RESULT_TTL_S', 'GC_TIMEOUT_MS', 'SHUTDOWN_GRACE_S',
   'MODEL_DOWNLOAD_STALL_S', 'MODEL_DOWNLOAD_CONNECT_TIMEOUT_S', 'HF_ENDPOINT',
   'ALIGN_CACHE_SIZE', 'CORS_ORIGINS', 'METRICS_TOKEN', 'MODEL_IDLE_UNLOAD_S', 'WORKERS',
+  'WEBHOOK_SECRET', 'OUTBOUND_ALLOWED_HOSTS', 'WEBHOOK_MAX_ATTEMPTS', 'WEBHOOK_RETRY_BASE_MS',
 ] as const;
 
 function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -176,6 +186,10 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     shutdownGraceS: intVar(env, 'SHUTDOWN_GRACE_S', 30, 1, 24 * 3600),
     corsOrigins: originListVar(env, 'CORS_ORIGINS'),
     metricsToken: optionalString(env, 'METRICS_TOKEN'),
+    webhookSecret: webhookSecretVar(env, 'WEBHOOK_SECRET'),
+    outboundAllowedHosts: hostListVar(env, 'OUTBOUND_ALLOWED_HOSTS'),
+    webhookMaxAttempts: intVar(env, 'WEBHOOK_MAX_ATTEMPTS', 8, 1, 50),
+    webhookRetryBaseMs: intVar(env, 'WEBHOOK_RETRY_BASE_MS', 30_000, 100, 24 * 3600 * 1000),
     modelIdleUnloadS: intVar(env, 'MODEL_IDLE_UNLOAD_S', 0, 0, 30 * 24 * 3600),
     workers: intVar(env, 'WORKERS', 1, 1, 64),
   };
