@@ -21,6 +21,7 @@ import { TranscriptionJobsService } from './jobs/transcription-jobs.service';
 import { OpenAiController } from './openai/openai.controller';
 import { TranscribeController } from './transcribe/transcribe.controller';
 import { WorkerRegistry } from './workers/worker-registry.service';
+import { WEBHOOK_PROVIDERS } from './webhooks';
 
 @Module({
   imports: [
@@ -68,6 +69,7 @@ import { WorkerRegistry } from './workers/worker-registry.service';
     WorkerRegistry,
     TranscriptionJobsService,
     GcService,
+    ...WEBHOOK_PROVIDERS,
   ],
 })
 export class ApiModule {}

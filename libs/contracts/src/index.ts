@@ -12,3 +12,4 @@ export * from './job-validation';
 export * from './formats';
 export * from './openai';
 export * from './detect-language';
+export * from './webhooks';

@@ -78,7 +78,7 @@ describe('the option table', () => {
     const keys = TRANSCRIBE_OPTIONS.map((spec) => spec.key);
     expect(new Set(names).size).toBe(names.length);
     expect(new Set(keys).size).toBe(keys.length);
-    expect(names).toEqual(['batch_size', 'diarize', 'align_words', 'whisper_model', 'min_speakers', 'max_speakers', 'allowed_languages', 'initial_prompt', 'task', 'language', 'temperature', 'beam_size', 'best_of', 'no_speech_threshold', 'condition_on_previous_text', 'vad_onset', 'vad_offset', 'chunk_size', 'async', 'vad', 'response_format', 'max_line_width', 'max_line_count', 'max_words_per_line', 'highlight_words']);
+    expect(names).toEqual(['batch_size', 'diarize', 'align_words', 'whisper_model', 'min_speakers', 'max_speakers', 'allowed_languages', 'initial_prompt', 'task', 'language', 'temperature', 'beam_size', 'best_of', 'no_speech_threshold', 'condition_on_previous_text', 'vad_onset', 'vad_offset', 'chunk_size', 'async', 'vad', 'response_format', 'max_line_width', 'max_line_count', 'max_words_per_line', 'highlight_words', 'callback_url', 'callback_secret']);
   });
 
   it('describes every option with its type, default, range and doc (what the OpenAPI document is built from)', () => {

@@ -1,6 +1,7 @@
 import { ErrorCode, ServiceError } from './errors';
 import { CUSTOM_MODEL_NAME_PATTERN, isEnglishOnlyModelName } from './models';
 import { RESPONSE_FORMATS } from './formats/writers';
+import { CALLBACK_URL_MAX_LENGTH, CALLBACK_URL_PATTERN, WEBHOOK_SECRET_EXPECTED, WEBHOOK_SECRET_PATTERN } from './webhooks';
 import { OptionDescription, optionKind, OptionSource, OptionSpec, OptionValueTypes } from './option-types';
 
 /** What whisper decodes to: the spoken language's text, or an English translation (whisper.cpp's translate flag). */
@@ -140,6 +141,18 @@ export const TRANSCRIBE_OPTIONS = [
   {
     name: 'highlight_words', key: 'highlightWords', scope: 'request', type: 'bool', default: false,
     doc: 'srt/vtt: karaoke style, one cue per word time with the spoken word underlined (<u>word</u>)',
+  },
+  {
+    name: 'callback_url', key: 'callbackUrl', scope: 'job', type: 'string', pattern: CALLBACK_URL_PATTERN,
+    expected: `an http(s) URL of at most ${CALLBACK_URL_MAX_LENGTH} characters`, unset: 'no webhook',
+    doc:
+      'webhook: when the job completes, fails or is cancelled, a signed POST (Standard Webhooks) with the job view goes here, ' +
+      'retried with backoff until a 2xx; private, loopback and link-local hosts are refused unless in OUTBOUND_ALLOWED_HOSTS',
+  },
+  {
+    name: 'callback_secret', key: 'callbackSecret', scope: 'job', type: 'string', pattern: WEBHOOK_SECRET_PATTERN,
+    expected: WEBHOOK_SECRET_EXPECTED, unset: 'WEBHOOK_SECRET',
+    doc: 'the secret callback_url deliveries are signed with (whsec_<base64>, as Standard Webhooks); kept in Redis until the delivery ends',
   },
 ] as const satisfies readonly OptionSpec[];
 

@@ -14,6 +14,7 @@ import { CurrentPrincipal } from '../auth/access.decorator';
 import type { Principal } from '../auth/credentials';
 import { TranscriptionJobsService } from '../jobs/transcription-jobs.service';
 import { assertServableModel } from '../workers/servable-model';
+import { CallbackCheck } from '../webhooks';
 import { WorkerRegistry } from '../workers/worker-registry.service';
 import { TranscribeFormPipe } from './transcribe-form.pipe';
 import { sendTranscript } from './transcript-response';
@@ -23,6 +24,7 @@ export class TranscribeController {
   constructor(
     private readonly jobs: TranscriptionJobsService,
     private readonly workers: WorkerRegistry,
+    private readonly callbacks: CallbackCheck,
   ) {}
 
   /** Sync by default (200 with the transcript in response_format); async=true, or a sync wait past SYNC_TIMEOUT_S, gives 202. */
@@ -39,6 +41,8 @@ export class TranscribeController {
     if (file.size === 0) throw new ServiceError(ErrorCode.EmptyFile, 'the uploaded file is empty', 'file');
     // defaults and min_speakers ≤ max_speakers, after the file: a missing file is reported first
     const { options, request } = resolveTranscribeForm(form);
+    // callback_url: a signing secret exists and the host resolves to allowed addresses (SSRF)
+    await this.callbacks.assertDeliverable(options);
     const workers = await this.workers.liveWorkers();
     // a sync caller would only wait for SYNC_TIMEOUT_S; an async job can wait for workers to come back
     if (!request.async && workers.length === 0) {
