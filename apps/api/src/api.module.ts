@@ -17,6 +17,7 @@ import { ErrorBodyFilter } from './common/error-body.filter';
 import { createValidationPipe } from './common/validation';
 import { HealthController } from './health/health.controller';
 import { JobsController } from './jobs/jobs.controller';
+import { METRICS_PROVIDERS, MetricsController } from './metrics';
 import { TranscriptionJobsService } from './jobs/transcription-jobs.service';
 import { OpenAiController } from './openai/openai.controller';
 import { TranscribeController } from './transcribe/transcribe.controller';
@@ -36,7 +37,7 @@ import { WEBHOOK_PROVIDERS } from './webhooks';
       }),
     }),
   ],
-  controllers: [TranscribeController, JobsController, GcController, HealthController, OpenAiController, DetectLanguageController],
+  controllers: [TranscribeController, JobsController, GcController, HealthController, OpenAiController, DetectLanguageController, MetricsController],
   providers: [
     {
       provide: API_REDIS,
@@ -70,6 +71,7 @@ import { WEBHOOK_PROVIDERS } from './webhooks';
     TranscriptionJobsService,
     GcService,
     ...WEBHOOK_PROVIDERS,
+    ...METRICS_PROVIDERS,
   ],
 })
 export class ApiModule {}

@@ -5,6 +5,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { loadConfig } from '@app/config';
 import { assertRedisDatabase } from '@app/redis';
 import { ApiModule } from './api.module';
+import { ApiMetrics, httpMetricsMiddleware } from './metrics';
 import { setupApiDocs } from './docs/api-docs.setup';
 import { corsOptions, helmetHeaders } from './http/browser-access';
 import { multipartBodiesOnly, securityHeaders, uploadIdleTimeout } from './http/hardening.middleware';
@@ -23,6 +24,8 @@ export async function bootstrapApi(): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(ApiModule, { bodyParser: false });
   app.enableShutdownHooks();
   app.disable('x-powered-by');
+  // first, so refusals by the checks below are counted and timed too
+  app.use(httpMetricsMiddleware(app.get(ApiMetrics)));
   app.use(helmetHeaders());
   // CORS before the body checks and the guard: a preflight carries no key, and a browser can read refusals too
   const cors = corsOptions(config.corsOrigins);

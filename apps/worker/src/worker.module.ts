@@ -10,6 +10,7 @@ import { WordAlignmentService } from './alignment/word-alignment.service';
 import { DiarizationModelsService } from './diarization/diarization-models.service';
 import { SpeakerDiarizationService } from './diarization/speaker-diarization.service';
 import { LanguageDetectionHandler } from './language/language-detection.handler';
+import { WORKER_METRICS_PROVIDERS } from './metrics';
 import { ModelCacheService } from './models/model-cache.service';
 import { SpeechDetectionService } from './vad/speech-detection.service';
 import { WhisperModelsService } from './models/whisper-models.service';
@@ -42,6 +43,7 @@ import { WORKER_REDIS } from './worker.tokens';
     TranscriptionProcessor,
     HeartbeatService,
     ControlChannelService,
+    ...WORKER_METRICS_PROVIDERS,
   ],
 })
 export class WorkerModule {}

@@ -12,4 +12,5 @@ export * from './job-validation';
 export * from './formats';
 export * from './openai';
 export * from './detect-language';
+export * from './metrics';
 export * from './webhooks';
