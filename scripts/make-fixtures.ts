@@ -26,7 +26,7 @@ const TINY: WhisperHparams = {
  * Minimal dims for fast tests. n_audio_ctx stays 1500: a 30 s window is 3000 mel
  * frames, halved by conv2's stride, and timestamps are scaled by it.
  */
-const MICRO: WhisperHparams = {
+export const MICRO: WhisperHparams = {
   nVocab: 51865, nAudioCtx: 1500, nAudioState: 64, nAudioHead: 2, nAudioLayer: 1,
   nTextCtx: 448, nTextState: 64, nTextHead: 2, nTextLayer: 1, nMels: 80, ftype: 1,
 };

@@ -1,7 +1,7 @@
 import type { Job, Queue } from 'bullmq';
 import { JobName } from './queue';
 import type { DetectLanguageOptions, LanguageDetectionResult } from './detect-language';
-import type { TranscribeOptions } from './transcribe-options';
+import type { DecodingReport, TranscribeOptions } from './transcribe-options';
 
 /** Job data: small JSON only. The audio bytes live under RedisKeys.audio(jobId). */
 export interface TranscribeJobData {
@@ -89,6 +89,8 @@ export interface TranscriptionResult {
   alignment?: AlignmentStatus;
   diarization?: DiarizationStatus;
   speakers?: { id: string; speech_seconds: number }[];
+  /** the decoding and VAD options as they took effect, and what whisper.cpp was given */
+  decoding?: DecodingReport;
   timings_ms: Record<string, number>;
 }
 

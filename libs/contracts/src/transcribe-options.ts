@@ -274,6 +274,39 @@ export function checkTranscribeOptions(options: Record<string, unknown>): Transc
   return checked;
 }
 
+/**
+ * What a transcription was decoded with (TranscriptionResult.decoding): the job's decoding and VAD
+ * options as they took effect, and the whisper_full_params whisper.cpp was given.
+ */
+export interface DecodingReport {
+  task: TranscribeTask;
+  /** the language decoded in (forced or detected) */
+  language: string;
+  /** the temperatures whisper.cpp may try, in order ([t] = no fallback) */
+  temperature: number[];
+  beam_size: number;
+  best_of: number;
+  no_speech_threshold: number;
+  condition_on_previous_text: boolean;
+  /** VAD cut & merge (absent with vad=false) */
+  vad?: { onset: number; offset: number; chunk_size: number; chunks: { start: number; end: number }[] };
+  /** read back from the whisper_full_params of the first decoding call (absent when whisper never ran: silence) */
+  whisper_params?: {
+    translate: boolean;
+    strategy: 'greedy' | 'beam_search';
+    beam_size: number;
+    best_of: number;
+    temperature: number;
+    temperature_inc: number;
+    no_speech_thold: number;
+    no_context: boolean;
+    carry_initial_prompt: boolean;
+    n_max_text_ctx: number;
+    n_prompt_tokens: number;
+    language: string;
+  };
+}
+
 /** The options that say how a finished transcript is written (POST /transcribe's fields, GET /jobs/:id/result's query). */
 export const FORMAT_OPTION_NAMES = ['response_format', 'max_line_width', 'max_line_count', 'max_words_per_line', 'highlight_words'] as const;
 export type FormatOptionName = (typeof FORMAT_OPTION_NAMES)[number];

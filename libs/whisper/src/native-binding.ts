@@ -24,9 +24,27 @@ export interface RawWhisperSegment {
   tokens: RawWhisperToken[];
 }
 
+/** The whisper_full_params the addon passed to whisper_full, read back from the struct. */
+export interface RawUsedParams {
+  translate: boolean;
+  strategy: 'greedy' | 'beam_search';
+  beam_size: number;
+  best_of: number;
+  temperature: number;
+  temperature_inc: number;
+  no_speech_thold: number;
+  no_context: boolean;
+  carry_initial_prompt: boolean;
+  n_max_text_ctx: number;
+  /** the initial prompt's length in tokens (0: none) */
+  n_prompt_tokens: number;
+  language: string;
+}
+
 export interface RawDecodeResult {
   language: string;
   segments: RawWhisperSegment[];
+  params: RawUsedParams;
 }
 
 export interface RawTranscribeOptions {
@@ -36,6 +54,18 @@ export interface RawTranscribeOptions {
   /** Language code or full name; undefined or "auto" = detect. */
   language?: string;
   initialPrompt?: string;
+  /** whisper.cpp's translate flag (to English); throws on English-only models. Default false. */
+  translate?: boolean;
+  /** First temperature, 0..1. Default 0. */
+  temperature?: number;
+  /** Fallback step, 0..1 (0: no fallback). Default 0.2 (whisper-cli). */
+  temperatureInc?: number;
+  /** Candidates sampled at temperature > 0, 1..8. Default 5. */
+  bestOf?: number;
+  /** no_speech_thold, 0..1. Default 0.6. */
+  noSpeechThreshold?: number;
+  /** false: no window is prompted with the previous one's text (only the initial prompt). Default true. */
+  conditionOnPreviousText?: boolean;
   /** Called on the JS thread; values may arrive after the promise settled. */
   onProgress?: (percent: number) => void;
 }

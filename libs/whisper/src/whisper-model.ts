@@ -117,6 +117,11 @@ class NativeWhisperModel implements WhisperModelHandle {
       beamSize: options.beamSize ?? DEFAULT_BEAM_SIZE,
       language: options.language,
       initialPrompt: options.initialPrompt,
+      ...temperatureSchedule(options.temperatures),
+      ...(options.translate !== undefined ? { translate: options.translate } : {}),
+      ...(options.bestOf !== undefined ? { bestOf: options.bestOf } : {}),
+      ...(options.noSpeechThreshold !== undefined ? { noSpeechThreshold: options.noSpeechThreshold } : {}),
+      ...(options.conditionOnPreviousText !== undefined ? { conditionOnPreviousText: options.conditionOnPreviousText } : {}),
       onProgress: options.onProgress ? (percent) => progress.report(percent) : undefined,
     });
     // whisper.cpp only checks for abort between encoder passes and decoder steps (an
@@ -177,10 +182,28 @@ class ProgressRelay {
   }
 }
 
+/**
+ * A temperature ladder → whisper.cpp's start and step (it tries start, start + step, … while ≤ 1).
+ * The option table only lets evenly spaced ladders that end at the last step ≤ 1 through; a
+ * ladder whisper.cpp cannot run is a programming error here.
+ */
+export function temperatureSchedule(temperatures: readonly number[] | undefined): { temperature?: number; temperatureInc?: number } {
+  if (temperatures === undefined) return {};
+  if (temperatures.length === 0) throw new RangeError('temperatures must not be empty');
+  const step = temperatures.length > 1 ? temperatures[1] - temperatures[0] : 0;
+  const expected = temperatures.map((_, i) => temperatures[0] + i * step);
+  const last = temperatures[temperatures.length - 1];
+  if (expected.some((t, i) => Math.abs(t - temperatures[i]) > 1e-6) || (step > 0 && last + step <= 1 + 1e-6)) {
+    throw new RangeError(`temperatures ${temperatures.join(',')} are not a start + step ladder up to 1`);
+  }
+  return { temperature: temperatures[0], temperatureInc: step };
+}
+
 function toDecodeResult(raw: RawDecodeResult, durationSeconds: number): WhisperDecodeResult {
   return {
     language: raw.language,
     segments: raw.segments.map((segment) => toSegment(segment, durationSeconds)),
+    params: raw.params,
   };
 }
 

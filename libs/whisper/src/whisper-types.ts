@@ -23,6 +23,32 @@ export interface DecodeOptions {
   signal?: AbortSignal;
   /** Optional initial prompt text. */
   initialPrompt?: string;
+  /** Translate to English (whisper.cpp's translate flag); multilingual models only. */
+  translate?: boolean;
+  /** Temperatures tried in order (start, start + step, …, ≤ 1): [0] = no fallback. Default whisper-cli's 0, 0.2, …, 1. */
+  temperatures?: readonly number[];
+  /** Candidates sampled per window at a temperature > 0. Default 5. */
+  bestOf?: number;
+  /** whisper.cpp's no_speech_thold. Default 0.6. */
+  noSpeechThreshold?: number;
+  /** Prompt each window with the previous window's text (whisper.cpp's behaviour). Default true. */
+  conditionOnPreviousText?: boolean;
+}
+
+/** The whisper_full_params whisper.cpp was given, as the addon read them back. */
+export interface WhisperUsedParams {
+  translate: boolean;
+  strategy: 'greedy' | 'beam_search';
+  beam_size: number;
+  best_of: number;
+  temperature: number;
+  temperature_inc: number;
+  no_speech_thold: number;
+  no_context: boolean;
+  carry_initial_prompt: boolean;
+  n_max_text_ctx: number;
+  n_prompt_tokens: number;
+  language: string;
 }
 
 export interface WhisperToken {
@@ -55,6 +81,8 @@ export interface WhisperDecodeResult {
   /** language actually used for decoding */
   language: string;
   segments: WhisperSegment[];
+  /** what whisper_full was given (always set by the native model; test doubles may leave it out) */
+  params?: WhisperUsedParams;
 }
 
 /** Probability per language code, e.g. { en: 0.91, de: 0.03, ... } (sums to ~1). */

@@ -1,7 +1,8 @@
 import { SAMPLE_RATE } from '@app/audio';
 import { Device } from '@app/contracts';
 import { SpeechChunk } from '@app/vad';
-import { WhisperModelHandle, WhisperSegment } from '@app/whisper';
+import { WhisperModelHandle, WhisperSegment, WhisperUsedParams } from '@app/whisper';
+import type { WhisperDecoding } from './decoding-settings';
 
 
 export interface ParallelismPlan {
@@ -24,8 +25,10 @@ export function planParallelism(batchSize: number, chunks: number, device: Devic
 
 export interface ChunkedTranscriptionOptions {
   language: string;
-  /** whisper's initial prompt, given to every chunk (initial_prompt) */
-  initialPrompt?: string;
+  /** the job's decoding options (initial prompt, task, temperatures, beam, …), the same for every chunk */
+  decoding?: WhisperDecoding;
+  /** the whisper_full_params each chunk's decode was given, as whisper.cpp reported them */
+  onParams?(params: WhisperUsedParams): void;
   plan: ParallelismPlan;
   signal: AbortSignal;
   /** seconds of speech decoded so far, of the total */
@@ -53,11 +56,12 @@ export async function transcribeChunks(
       const from = Math.max(0, Math.round(chunk.start * SAMPLE_RATE));
       const to = Math.min(pcm.length, Math.round(chunk.end * SAMPLE_RATE));
       const decoded = await model.transcribe(pcm.subarray(from, to), {
+        ...options.decoding,
         language: options.language,
-        ...(options.initialPrompt !== undefined ? { initialPrompt: options.initialPrompt } : {}),
         threads: options.plan.threadsPerDecoder,
         signal: options.signal,
       });
+      if (decoded.params) options.onParams?.(decoded.params);
       results[index] = decoded.segments.map((segment) => shift(segment, from / SAMPLE_RATE, to / SAMPLE_RATE));
       done += chunk.end - chunk.start;
       options.onProgress(done, total);

