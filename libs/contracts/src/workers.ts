@@ -14,6 +14,8 @@ export interface LoadedModelInfo {
   in_use: number;
   /** out of the cache (evicted or /gc) and freed as soon as the jobs holding it finish */
   draining: boolean;
+  /** whisper models: the model name it was loaded for, e.g. "small" (what GET /models and DELETE /models/:name use) */
+  name?: string;
 }
 
 /** What a worker writes to its heartbeat key; /health and model-name validation read it. */
@@ -29,8 +31,10 @@ export interface WorkerHeartbeat {
   loaded_models?: LoadedModelInfo[];
   /** the worker process's resident set size in MB (absent in older workers' heartbeats) */
   rss_mb?: number;
-  /** model names this worker can serve without downloading (files present in MODEL_DIR) */
+  /** model names this worker can serve: files present in MODEL_DIR, and the official names (downloaded on first use) */
   available_models: string[];
+  /** of those, the ones whose file is in MODEL_DIR now (absent in older workers' heartbeats) */
+  local_models?: string[];
   default_model: string;
   busy: boolean;
   active_jobs: number;
@@ -50,4 +54,50 @@ export interface GcReply {
   models_pending: number;
   rss_mb_before: number;
   rss_mb_after: number;
+}
+
+/** Model management over pub/sub (POST /models/:name/load, DELETE /models/:name): API → every worker. */
+export const ModelControlChannels = {
+  request: (db: number) => `tx:${db}:models:request`,
+  /** worker → API: one ModelControlReply per worker, on a channel scoped to the request */
+  reply: (db: number, requestId: string) => `tx:${db}:models:reply:${requestId}`,
+} as const;
+
+export type ModelControlAction = 'load' | 'unload';
+
+export interface ModelControlRequest {
+  request_id: string;
+  action: ModelControlAction;
+  /** a whisper model name: official, or a custom ggml-<name>.bin */
+  model: string;
+}
+
+/**
+ * What one worker did:
+ * - load: `loaded` (now in memory), `already_loaded`, or `error` (e.g. model_unavailable: not in
+ *   MODEL_DIR and not downloadable from here)
+ * - unload: `unloaded` (freed now, or — `pending` — when the running job holding it finishes) or
+ *   `not_loaded`
+ */
+export type ModelControlStatus = 'loaded' | 'already_loaded' | 'unloaded' | 'not_loaded' | 'error';
+
+export interface ModelControlReply {
+  worker_id: string;
+  action: ModelControlAction;
+  model: string;
+  status: ModelControlStatus;
+  /** as the heartbeat lists it, e.g. "small/int8" (load) */
+  label?: string;
+  /** size of the loaded model file (load) */
+  bytes?: number;
+  /** how long the load took, download included */
+  load_ms?: number;
+  /** unload: copies taken out of the cache (a model is cached once per worker; 0 when not loaded) */
+  models_unloaded?: number;
+  /** unload: of those, copies a running job still holds (freed when it ends; rss_mb_after does not show them yet) */
+  models_pending?: number;
+  rss_mb_before: number;
+  rss_mb_after: number;
+  /** status `error`: why, with the service's error code (unknown_model, model_unavailable, internal_error) */
+  error?: { code: string; message: string };
 }

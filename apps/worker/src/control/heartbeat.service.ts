@@ -17,6 +17,8 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
   private timer?: NodeJS.Timeout;
   /** set on shutdown: a late beat (e.g. after models drained) must not bring the deleted key back */
   private stopped = false;
+  private unsubscribeFreed?: () => void;
+  private beatQueued = false;
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
@@ -27,13 +29,26 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    // a freed model (idle unload, DELETE /models, a job letting go of a drained one) shows at once
+    this.unsubscribeFreed = this.cache.onFreed(() => this.beatSoon());
     await this.beat();
     this.timer = setInterval(() => void this.beat(), HEARTBEAT_INTERVAL_MS);
     this.timer.unref();
   }
 
+  /** One beat for a burst of changes (several models freed together). */
+  private beatSoon(): void {
+    if (this.beatQueued) return;
+    this.beatQueued = true;
+    setImmediate(() => {
+      this.beatQueued = false;
+      void this.beat();
+    });
+  }
+
   async beat(): Promise<void> {
     if (this.stopped) return;
+    const local = this.models.availableModels();
     const heartbeat: WorkerHeartbeat = {
       worker_id: WORKER_ID,
       host: os.hostname(),
@@ -43,7 +58,8 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
       models: this.cache.loadedLabels(),
       loaded_models: this.cache.loadedModels(),
       rss_mb: rssMb(),
-      available_models: [...new Set([...this.models.availableModels(), ...OFFICIAL_WHISPER_MODELS])],
+      available_models: [...new Set([...local, ...OFFICIAL_WHISPER_MODELS])],
+      local_models: local,
       default_model: this.config.whisperModel,
       busy: this.activeJobs.count > 0,
       active_jobs: this.activeJobs.count,
@@ -59,6 +75,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    this.unsubscribeFreed?.();
     await this.redis.del(RedisKeys.workerHeartbeat(WORKER_ID)).catch(() => undefined);
   }
 }

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
 import { LoadedModelInfo, LoadedModelKind } from '@app/contracts';
 import { CachedModel, ClearResult, LruModelCache, ModelLease, RemovalReason } from '@app/model-cache';
@@ -10,6 +10,8 @@ export interface LoadedModel extends CachedModel {
   label: string;
   /** size of the file(s) loaded (≈ the weights' memory), as the heartbeat reports it */
   bytes: number;
+  /** whisper models: the model name it was loaded for (DELETE /models/:name matches on it) */
+  name?: string;
 }
 
 export type { ModelLease };
@@ -73,22 +75,31 @@ export type UnloadResult = ClearResult;
  * - whisper: LRU of MODEL_CACHE_SIZE, keyed `whisper:<file>:<device>` (the original service's meaning)
  * - align: LRU of ALIGN_CACHE_SIZE, keyed `align:<dir>:<device>` (one model per language)
  * - vad, diarize: one entry each (Silero; the segmentation + embedding pair), never evicted.
- * Users hold leases; eviction and /gc free a model when its last lease is released.
+ * Users hold leases; eviction, /gc and DELETE /models free a model when its last lease is released.
+ * With MODEL_IDLE_UNLOAD_S, a timer frees every model (any kind) nobody has used for that long.
  */
 @Injectable()
-export class ModelCacheService implements OnApplicationShutdown {
+export class ModelCacheService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ModelCacheService.name);
   private readonly caches: Record<LoadedModelKind, LruModelCache<LoadedModel>>;
   /** optional: told of hits, misses, loads and removals (the worker's metrics set it) */
   observer?: (event: ModelCacheEvent) => void;
+  private readonly idleUnloadMs: number;
+  private idleTimer?: NodeJS.Timeout;
+  /** told when a model is freed (the heartbeat beats at once instead of up to 5 s later) */
+  private readonly freedListeners = new Set<() => void>();
 
   constructor(@Inject(SERVICE_CONFIG) config: ServiceConfig) {
+    this.idleUnloadMs = config.modelIdleUnloadS * 1000;
     const hooks = (kind: LoadedModelKind) => ({
       onRemove: (key: string, reason: RemovalReason, leases: number) => {
         this.observer?.({ type: 'removed', kind, reason });
         this.logger.log(leases > 0 ? `unloading ${key} (${reason}) once ${leases} job(s) using it let go` : `unloading ${key} (${reason})`);
       },
-      onDisposed: (key: string) => this.logger.log(`freed ${key}`),
+      onDisposed: (key: string) => {
+        this.logger.log(`freed ${key}`);
+        for (const listener of this.freedListeners) listener();
+      },
       onDisposeError: (key: string, error: unknown) => this.logger.warn(`freeing ${key} failed: ${(error as Error)?.message ?? String(error)}`),
     });
     this.caches = {
@@ -111,6 +122,55 @@ export class ModelCacheService implements OnApplicationShutdown {
     return this.caches[kind].warm(key, this.observed(kind, key, load));
   }
 
+  /** Calls `listener` each time a model's memory is freed; returns the unsubscribe. */
+  onFreed(listener: () => void): () => void {
+    this.freedListeners.add(listener);
+    return () => void this.freedListeners.delete(listener);
+  }
+
+  /** Whether the key is cached (loaded or loading, not draining). */
+  has(kind: LoadedModelKind, key: string): boolean {
+    return this.caches[kind].has(key);
+  }
+
+  /**
+   * DELETE /models/:name: every cached model of the kind that matches, out of its cache; unleased
+   * ones freed before this resolves, leased ones when their jobs let go (`pending`).
+   */
+  async unloadWhere(kind: LoadedModelKind, matches: (model: LoadedModel) => boolean): Promise<UnloadResult> {
+    const cache = this.caches[kind];
+    const keys = cache.snapshot().filter((e) => !e.draining && matches(e.model)).map((e) => e.key);
+    const results = await Promise.all(keys.map((key) => cache.remove(key)));
+    return results.reduce((sum, r) => ({ unloaded: sum.unloaded + r.unloaded, pending: sum.pending + r.pending }), { unloaded: 0, pending: 0 });
+  }
+
+  /** MODEL_IDLE_UNLOAD_S: frees the models (every kind) nobody took or released for `idleMs`; never one under lease. */
+  async unloadIdle(idleMs: number): Promise<string[]> {
+    const freed = await Promise.all(this.kinds().map(([, cache]) => cache.evictIdle(idleMs)));
+    return freed.flat();
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.idleUnloadMs > 0) this.scheduleIdleCheck();
+  }
+
+  /** Wakes when the next model can have been idle long enough (at least every 30 s: jobs reset the clocks meanwhile). */
+  private scheduleIdleCheck(): void {
+    const waits = this.kinds().map(([, cache]) => cache.nextIdleInMs(this.idleUnloadMs)).filter((ms): ms is number => ms !== undefined);
+    const delay = Math.max(250, Math.min(30_000, this.idleUnloadMs, ...waits.map((ms) => ms + 50)));
+    this.idleTimer = setTimeout(() => {
+      void this.unloadIdle(this.idleUnloadMs)
+        .then((keys) => {
+          if (keys.length > 0) this.logger.log(`unloaded ${keys.join(', ')}: unused for ${this.idleUnloadMs / 1000} s (MODEL_IDLE_UNLOAD_S)`);
+        })
+        .catch((error: Error) => this.logger.warn(`idle unload failed: ${error.message}`))
+        .finally(() => {
+          if (this.idleTimer) this.scheduleIdleCheck();
+        });
+    }, delay);
+    this.idleTimer.unref();
+  }
+
   /** Labels of the cached models (not those draining), as the heartbeat's `models` lists them. */
   loadedLabels(): string[] {
     return this.kinds().flatMap(([, cache]) => cache.snapshot().filter((e) => !e.draining).map((e) => e.model.label));
@@ -119,7 +179,14 @@ export class ModelCacheService implements OnApplicationShutdown {
   /** Every model in memory, draining ones included. */
   loadedModels(): LoadedModelInfo[] {
     return this.kinds().flatMap(([kind, cache]) =>
-      cache.snapshot().map((e) => ({ label: e.model.label, kind, bytes: e.model.bytes, in_use: e.leases, draining: e.draining })),
+      cache.snapshot().map((e) => ({
+        label: e.model.label,
+        kind,
+        bytes: e.model.bytes,
+        in_use: e.leases,
+        draining: e.draining,
+        ...(e.model.name !== undefined ? { name: e.model.name } : {}),
+      })),
     );
   }
 
@@ -140,6 +207,8 @@ export class ModelCacheService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     const { pending } = await this.unloadAll();
     if (pending > 0) this.logger.log(`${pending} model(s) still in use at shutdown: freed when their jobs end`);
   }

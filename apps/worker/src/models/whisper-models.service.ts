@@ -8,7 +8,7 @@ import {
   WhisperModelHandle,
   WhisperModelSpec,
 } from '@app/whisper';
-import { LoadedModel, ModelCacheService, ModelLease } from './model-cache.service';
+import { LoadedModel, ModelCacheService, ModelLease, UnloadResult } from './model-cache.service';
 import { DownloadWatchers, ModelDownloadListener } from './download-watchers';
 import { downloadOptions } from './model-loading';
 
@@ -55,6 +55,24 @@ export class WhisperModelsService {
     return this.cache.warm('whisper', key, load);
   }
 
+  /**
+   * POST /models/:name/load: resolves (unknown_model / model_unavailable as ServiceErrors), downloads
+   * when needed and loads it into the cache without holding it; `alreadyLoaded` when it was cached.
+   */
+  async preload(name: string): Promise<{ model: LoadedWhisperModel; alreadyLoaded: boolean }> {
+    const { key, load } = this.loader(name);
+    const alreadyLoaded = this.cache.has('whisper', key);
+    return { model: await this.cache.warm('whisper', key, load), alreadyLoaded };
+  }
+
+  /**
+   * DELETE /models/:name: every cached copy loaded for that name, whichever file it came from (a
+   * name this worker has no file for is simply not loaded here).
+   */
+  unload(name: string): Promise<UnloadResult> {
+    return this.cache.unloadWhere('whisper', (model) => model.name === name);
+  }
+
   private loader(name: string | undefined): { key: string; load: () => Promise<LoadedWhisperModel> } {
     const spec = resolveWhisperModel(name ?? this.config.whisperModel, this.config.computeType, this.config.modelDir);
     // keyed by the file actually loaded and the device: the default model and its explicit name share one entry
@@ -64,7 +82,7 @@ export class WhisperModelsService {
       const started = Date.now();
       const handle = await loadWhisperModel(path, { useGpu: this.config.device === 'cuda' });
       this.logger.log(`loaded ${spec.fileName} on ${this.config.device} in ${Date.now() - started} ms`);
-      return { spec, handle, label: `${spec.name}/${precisionLabel(spec)}`, bytes: handle.sizeBytes, dispose: () => handle.free() };
+      return { spec, handle, name: spec.name, label: `${spec.name}/${precisionLabel(spec)}`, bytes: handle.sizeBytes, dispose: () => handle.free() };
     };
     return { key, load };
   }
