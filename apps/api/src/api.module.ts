@@ -18,6 +18,7 @@ import { createValidationPipe } from './common/validation';
 import { HealthController } from './health/health.controller';
 import { JobsController } from './jobs/jobs.controller';
 import { METRICS_PROVIDERS, MetricsController } from './metrics';
+import { MODEL_MANAGEMENT } from './models';
 import { TranscriptionJobsService } from './jobs/transcription-jobs.service';
 import { OpenAiController } from './openai/openai.controller';
 import { TranscribeController } from './transcribe/transcribe.controller';
@@ -37,7 +38,7 @@ import { WEBHOOK_PROVIDERS } from './webhooks';
       }),
     }),
   ],
-  controllers: [TranscribeController, JobsController, GcController, HealthController, OpenAiController, DetectLanguageController, MetricsController],
+  controllers: [TranscribeController, JobsController, GcController, HealthController, OpenAiController, DetectLanguageController, MetricsController, ...MODEL_MANAGEMENT.controllers],
   providers: [
     {
       provide: API_REDIS,
@@ -72,6 +73,7 @@ import { WEBHOOK_PROVIDERS } from './webhooks';
     GcService,
     ...WEBHOOK_PROVIDERS,
     ...METRICS_PROVIDERS,
+    ...MODEL_MANAGEMENT.providers,
   ],
 })
 export class ApiModule {}

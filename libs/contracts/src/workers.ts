@@ -101,3 +101,38 @@ export interface ModelControlReply {
   /** status `error`: why, with the service's error code (unknown_model, model_unavailable, internal_error) */
   error?: { code: string; message: string };
 }
+
+/** GET /models: one whisper model the service knows (official, or a custom file a live worker has). */
+export interface ModelCatalogEntry {
+  name: string;
+  /** an official model (downloaded on first use), else a custom ggml-<name>.bin in MODEL_DIR */
+  official: boolean;
+  /** workers with its file in MODEL_DIR now (usable without a download) */
+  local_on: string[];
+  /** workers with it in memory, with its size and whether jobs hold it */
+  loaded_on: { worker_id: string; label: string; bytes: number; in_use: number; draining: boolean }[];
+}
+
+/** GET /models: what one live worker holds in memory (every kind: whisper, VAD, alignment, diarization). */
+export interface ModelCatalogWorker {
+  worker_id: string;
+  default_model: string;
+  rss_mb?: number;
+  /** sum of loaded_models' bytes */
+  loaded_bytes: number;
+  loaded_models: LoadedModelInfo[];
+}
+
+export interface ModelCatalog {
+  models: ModelCatalogEntry[];
+  workers: ModelCatalogWorker[];
+}
+
+/** POST /models/:name/load, DELETE /models/:name: each live worker's reply, or `timeout` when it did not answer in time. */
+export type ModelControlWorkerResult = ModelControlReply | { worker_id: string; action: ModelControlAction; model: string; status: 'timeout' };
+
+export interface ModelControlResponse {
+  model: string;
+  action: ModelControlAction;
+  workers: ModelControlWorkerResult[];
+}
