@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { MetricNames, QUEUE_STATES } from '@app/contracts';
 import { parsePrometheusText, Exposition, matching, sumOf } from '../support/prometheus-text';
 import { JFK_MP3, JFK_WAV } from '../support/samples';
-import { getJson, postTranscribe, ServiceStack, startStack, waitFor } from '../support/service-harness';
+import { freePort, getJson, postTranscribe, RunningProcess, ServiceStack, startApi, startStack, waitFor } from '../support/service-harness';
 
 const TOKEN = 'metrics-test-token';
 const JFK_SECONDS = 11;
@@ -19,8 +19,8 @@ describe('GET /metrics', () => {
   let base: string;
   let workerId: string;
 
-  const scrape = async (): Promise<Exposition> => {
-    const response = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const scrape = async (at = base): Promise<Exposition> => {
+    const response = await fetch(`${at}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(response.status).toBe(200);
     return parsePrometheusText(await response.text());
   };
@@ -120,5 +120,53 @@ describe('GET /metrics', () => {
     expect(moved(MetricNames.httpRequests, { method: 'GET', route: 'unmatched', status: '404' })).toBe(1);
     const routes = new Set(matching(after, MetricNames.httpRequests).map((sample) => sample.labels.route));
     expect([...routes].filter((route) => route.includes(jobId))).toEqual([]);
+  });
+
+  it('with two API replicas, each job is accepted once and a cancelled waiting job is counted once cluster-wide', async () => {
+    const port = await freePort();
+    const second = `http://127.0.0.1:${port}`;
+    let replica: RunningProcess | undefined = startApi(port, { WHISPER_MODEL: 'synthetic-micro', METRICS_TOKEN: TOKEN });
+    try {
+      await waitFor('the second API replica', async () => ((await fetch(`${second}/health/live`).catch(() => undefined))?.ok ? true : undefined));
+      const total = (name: string, where: Record<string, string>, [a, b]: Exposition[]) => sumOf(a, name, where) + sumOf(b, name, where);
+      const before = [await scrape(base), await scrape(second)];
+      const jfk = readFileSync(JFK_WAV);
+      // the worker runs one job at a time: the last of three submitted at once is still waiting
+      const ids: string[] = [];
+      for (const at of [base, second, second]) {
+        const accepted = await postTranscribe(at, jfk, { async: 'true' }, 'jfk.wav');
+        expect(accepted.status).toBe(202);
+        ids.push(accepted.body.job_id);
+      }
+      const { body: waiting } = await getJson(`${second}/jobs/${ids[2]}`);
+      const cancelled = await getJson(`${base}/jobs/${ids[2]}`, { method: 'DELETE' });
+      expect(cancelled.body.status).toBe('cancelled');
+      for (const id of ids.slice(0, 2)) {
+        await waitFor(`job ${id}`, async () => ((await getJson(`${base}/jobs/${id}`)).body.status === 'completed' ? true : undefined), 60_000, 500);
+      }
+      // each replica shows every worker's figures (from Redis) and only its own API figures
+      const waitingCancels = (scrapes: Exposition[]) => total(MetricNames.jobsCancelled, { state: 'waiting' }, scrapes);
+      const after = await waitFor('both jobs and the cancel in /metrics', async () => {
+        const now = [await scrape(base), await scrape(second)];
+        const done = sumOf(now[0], MetricNames.jobsCompleted) - sumOf(before[0], MetricNames.jobsCompleted) >= 2;
+        return done && waitingCancels(now) > waitingCancels(before) ? now : undefined;
+      }, 30_000, 500);
+
+      // each replica counts the jobs it put on the queue: 1 + 2, never 3 + 3
+      expect(sumOf(after[0], MetricNames.jobsAccepted) - sumOf(before[0], MetricNames.jobsAccepted)).toBe(1);
+      expect(sumOf(after[1], MetricNames.jobsAccepted) - sumOf(before[1], MetricNames.jobsAccepted)).toBe(2);
+      // the worker's figures reach both replicas alike
+      expect(sumOf(after[0], MetricNames.jobsCompleted) - sumOf(before[0], MetricNames.jobsCompleted)).toBe(2);
+      expect(sumOf(after[1], MetricNames.jobsCompleted) - sumOf(before[1], MetricNames.jobsCompleted)).toBe(2);
+      // the third job was still waiting (one job at a time, each takes seconds): both replicas heard
+      // its removal, one of them counted it; the worker never saw it
+      expect(waiting.status).toBe('queued');
+      expect(waitingCancels(after) - waitingCancels(before)).toBe(1);
+      const activeCancels = (scrape: Exposition) => sumOf(scrape, MetricNames.jobsCancelled, { state: 'active' });
+      expect(activeCancels(after[0]) - activeCancels(before[0])).toBe(0);
+    } finally {
+      await replica?.stop();
+      replica = undefined;
+    }
   });
 });
