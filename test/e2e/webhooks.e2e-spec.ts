@@ -4,7 +4,7 @@
  * answers 500 twice and then 200: three deliveries with one webhook-id, none after; the API is
  * killed (SIGKILL) and a new one started between the failed attempts, and the delivery still
  * arrives (the BullMQ queue persists). SSRF and secret rules give 400 at submission; a job that
- * fails (corrupt audio) announces transcription.failed.
+ * fails (corrupt audio) announces transcription.failed, one cancelled while queued transcription.cancelled.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -161,4 +161,20 @@ describe('signed webhooks (Standard Webhooks) with retries and an SSRF guard', (
     expect(payload.data.error.code).not.toBe('job_cancelled');
     expect(of('/failed')).toHaveLength(1);
   }, 180_000);
+
+  it('announces a job cancelled while still queued as transcription.cancelled', async () => {
+    // no worker: the job stays queued until it is cancelled
+    await worker.stop();
+    const accepted = await postTranscribe(base, jfk, { async: 'true', callback_url: `${hookBase}/cancelled`, callback_secret: SECRET });
+    expect(accepted.status).toBe(202);
+    const jobId: string = accepted.body.job_id;
+    expect((await (await fetch(`${base}/jobs/${jobId}`)).json()).status).toBe('queued');
+    const cancelled = await fetch(`${base}/jobs/${jobId}`, { method: 'DELETE' });
+    expect(cancelled.status).toBe(200);
+    await waitFor('the cancel delivery', async () => (of('/cancelled').length >= 1 ? true : undefined), 30_000);
+    const payload = verify(of('/cancelled')[0]);
+    expect(payload).toMatchObject({ type: 'transcription.cancelled', data: { job_id: jobId, status: 'cancelled', error: { code: 'job_cancelled' } } });
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(of('/cancelled')).toHaveLength(1);
+  }, 60_000);
 });

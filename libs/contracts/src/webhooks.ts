@@ -34,6 +34,20 @@ export interface WebhookDeliveryJobData {
 /** One delivery per transcription job: a fixed BullMQ job id makes enqueueing idempotent (BullMQ ids may not contain ':'). */
 export const webhookDeliveryJobId = (jobId: string): string => `webhook-${jobId}`;
 
+/** Redis keys of the webhook machinery (under the service's `tx:` prefix). */
+export const WebhookRedisKeys = {
+  /** how far this deployment's API processes have read the transcribe queue's event stream */
+  eventsCursor: 'tx:webhooks:events-cursor',
+  /** a queued job's callback (JSON WebhookTarget): a job cancelled while queued is removed with its data */
+  pendingTarget: (jobId: string) => `tx:webhooks:pending:${jobId}`,
+} as const;
+
+/** Where a job's webhook goes and how it is signed (the request's secret, else WEBHOOK_SECRET). */
+export interface WebhookTarget {
+  url: string;
+  secret?: string;
+}
+
 /** The `webhook-id` header: the same for every attempt of one delivery, so receivers can drop duplicates. */
 export const webhookMessageId = (jobId: string): string => `msg_${jobId}`;
 

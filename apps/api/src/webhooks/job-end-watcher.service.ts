@@ -3,29 +3,41 @@ import { InjectQueue } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
-import { ErrorCode, JobName, JobQueue, ServiceError, TRANSCRIBE_QUEUE, TranscribeJobData, WebhookDeliveryJobData, webhookDeliveryJobId } from '@app/contracts';
+import {
+  ErrorCode,
+  JobName,
+  JobQueue,
+  JobView,
+  ServiceError,
+  TRANSCRIBE_QUEUE,
+  TranscribeJobData,
+  WebhookDeliveryJobData,
+  webhookDeliveryJobId,
+  WebhookRedisKeys,
+  WebhookTarget,
+} from '@app/contracts';
 import { createRedis } from '@app/redis';
 import { API_REDIS } from '../api.tokens';
 import { TranscriptionJobsService } from '../jobs/transcription-jobs.service';
-import { webhookDelivery } from './webhook-delivery-job';
+import { webhookDelivery, webhookTarget } from './webhook-delivery-job';
 import { WEBHOOK_DELIVERIES } from './webhooks.tokens';
-
-/** Where this deployment's API processes have read the transcribe queue's event stream up to. */
-export const WEBHOOK_CURSOR_KEY = 'tx:webhooks:events-cursor';
 
 const BLOCK_MS = 5_000;
 const BATCH = 100;
 const RETRY_AFTER_ERROR_MS = 2_000;
 /** Delivery jobs stay this long after they end, so a replayed event finds the job and adds no second one. */
 const KEEP_DELIVERY_S = 7 * 24 * 3600;
-/** Events that end a job (a cancelled waiting job is removed without one: no webhook for it yet). */
-const ENDING_EVENTS = new Set(['completed', 'failed']);
+const ADMIN = { kind: 'admin' } as const;
 
 /**
  * Turns "this transcription ended" into one webhook delivery job. It reads the transcribe queue's
  * BullMQ event stream from a cursor kept in Redis, so events that happen while every API process
  * is down are read when one starts again. Every API replica reads every event; the delivery's
  * fixed job id (webhook-<jobId>) makes the second and later adds no-ops: one delivery per job.
+ *
+ * completed / failed (a cancelled running job fails with job_cancelled): the job still exists and
+ * carries its callback. A job cancelled while queued is removed with its data, so its callback is
+ * copied aside when the job is added and read back when it is removed.
  */
 @Injectable()
 export class JobEndWatcher implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -66,52 +78,84 @@ export class JobEndWatcher implements OnApplicationBootstrap, OnApplicationShutd
         const reply = (await this.reader!.xread('COUNT', BATCH, 'BLOCK', BLOCK_MS, 'STREAMS', stream, cursor)) as [string, [string, string[]][]][] | null;
         if (!reply) continue;
         for (const [id, fields] of reply[0][1]) {
-          const event = fieldsOf(fields);
-          if (ENDING_EVENTS.has(event.event) && event.jobId) await this.enqueueDelivery(event.jobId);
+          await this.handle(fieldsOf(fields));
           cursor = id;
         }
-        await this.redis.set(WEBHOOK_CURSOR_KEY, cursor);
+        await this.redis.set(WebhookRedisKeys.eventsCursor, cursor);
       } catch (error) {
         if (this.stopping) return;
-        // the cursor did not move: the same events are read again (adding a delivery is idempotent)
+        // the cursor did not move: the same events are read again (each step is idempotent)
         this.logger.warn(`webhook event reader: ${(error as Error).message}; retrying in ${RETRY_AFTER_ERROR_MS} ms`);
         await new Promise((resolve) => setTimeout(resolve, RETRY_AFTER_ERROR_MS));
       }
     }
   }
 
-  /** The stored cursor; on a deployment's first start, the stream's newest entry (older jobs had no webhook reader). */
-  private async startingCursor(stream: string): Promise<string> {
-    const stored = await this.redis.get(WEBHOOK_CURSOR_KEY);
-    if (stored) return stored;
-    const newest = (await this.redis.xrevrange(stream, '+', '-', 'COUNT', 1)) as [string, string[]][];
-    const cursor = newest[0]?.[0] ?? '0-0';
-    await this.redis.set(WEBHOOK_CURSOR_KEY, cursor, 'NX');
-    return (await this.redis.get(WEBHOOK_CURSOR_KEY)) ?? cursor;
+  private async handle(event: Record<string, string>): Promise<void> {
+    const jobId = event.jobId;
+    if (!jobId) return;
+    if (event.event === 'added') return this.rememberTarget(jobId);
+    if (event.event === 'completed' || event.event === 'failed') return this.ended(jobId);
+    if (event.event === 'removed') return this.removed(jobId);
   }
 
-  private async enqueueDelivery(jobId: string): Promise<void> {
+  /** The stored cursor; on a deployment's first start, the stream's newest entry (older jobs had no webhook reader). */
+  private async startingCursor(stream: string): Promise<string> {
+    const stored = await this.redis.get(WebhookRedisKeys.eventsCursor);
+    if (stored) return stored;
+    const newest = (await this.redis.xrevrange(stream, '+', '-', 'COUNT', 1)) as [string, string[]][];
+    await this.redis.set(WebhookRedisKeys.eventsCursor, newest[0]?.[0] ?? '0-0', 'NX');
+    return (await this.redis.get(WebhookRedisKeys.eventsCursor)) ?? '0-0';
+  }
+
+  private async callbackOf(jobId: string): Promise<WebhookTarget | undefined> {
     const job = await this.transcriptions.getJob(jobId);
-    if (!job || job.name !== JobName.Transcribe) return;
-    const data = job.data as TranscribeJobData;
-    if (!data.options?.callbackUrl) return;
-    let view;
+    if (!job || job.name !== JobName.Transcribe) return undefined;
+    return webhookTarget((job.data as TranscribeJobData).options);
+  }
+
+  private async rememberTarget(jobId: string): Promise<void> {
+    const target = await this.callbackOf(jobId);
+    // as long as the audio may wait for a worker; a job still queued after that fails (no audio)
+    if (target) await this.redis.set(WebhookRedisKeys.pendingTarget(jobId), JSON.stringify(target), 'EX', this.config.audioTtlS);
+  }
+
+  private async ended(jobId: string): Promise<void> {
+    const job = await this.transcriptions.getJob(jobId);
+    const target = job && job.name === JobName.Transcribe ? webhookTarget((job.data as TranscribeJobData).options) : undefined;
+    if (!target) return;
+    await this.enqueue(jobId, target, job?.finishedOn);
+  }
+
+  private async removed(jobId: string): Promise<void> {
+    const stored = await this.redis.get(WebhookRedisKeys.pendingTarget(jobId));
+    // only a queued job with a callback left a copy; the view says whether a cancel removed it
+    if (stored) await this.enqueue(jobId, JSON.parse(stored) as WebhookTarget, Date.now());
+  }
+
+  private async enqueue(jobId: string, target: WebhookTarget, finishedOn: number | undefined): Promise<void> {
+    const view = await this.viewOf(jobId);
+    const delivery = view && webhookDelivery(jobId, target, view, finishedOn);
+    if (delivery) {
+      await this.deliveries.add('deliver', delivery, {
+        jobId: webhookDeliveryJobId(jobId),
+        attempts: this.config.webhookMaxAttempts,
+        backoff: { type: 'exponential', delay: this.config.webhookRetryBaseMs },
+        removeOnComplete: { age: KEEP_DELIVERY_S },
+        removeOnFail: { age: KEEP_DELIVERY_S },
+      });
+    }
+    if (view && view.status !== 'queued' && view.status !== 'active') await this.redis.del(WebhookRedisKeys.pendingTarget(jobId));
+  }
+
+  /** GET /jobs/:id's view (as the admin sees it); undefined once the job expired (a replay long after its end). */
+  private async viewOf(jobId: string): Promise<JobView | undefined> {
     try {
-      view = await this.jobs.view(jobId, { kind: 'admin' });
+      return await this.jobs.view(jobId, ADMIN);
     } catch (error) {
-      // expired meanwhile (a replay long after the end): nothing left to announce
-      if (error instanceof ServiceError && error.code === ErrorCode.JobNotFound) return;
+      if (error instanceof ServiceError && error.code === ErrorCode.JobNotFound) return undefined;
       throw error;
     }
-    const delivery = webhookDelivery(jobId, data.options, view, job.finishedOn);
-    if (!delivery) return;
-    await this.deliveries.add('deliver', delivery, {
-      jobId: webhookDeliveryJobId(jobId),
-      attempts: this.config.webhookMaxAttempts,
-      backoff: { type: 'exponential', delay: this.config.webhookRetryBaseMs },
-      removeOnComplete: { age: KEEP_DELIVERY_S },
-      removeOnFail: { age: KEEP_DELIVERY_S },
-    });
   }
 }
 
