@@ -168,7 +168,7 @@ describe('signed webhooks (Standard Webhooks) with retries and an SSRF guard', (
     const accepted = await postTranscribe(base, jfk, { async: 'true', callback_url: `${hookBase}/cancelled`, callback_secret: SECRET });
     expect(accepted.status).toBe(202);
     const jobId: string = accepted.body.job_id;
-    expect((await (await fetch(`${base}/jobs/${jobId}`)).json()).status).toBe('queued');
+    expect(((await (await fetch(`${base}/jobs/${jobId}`)).json()) as { status: string }).status).toBe('queued');
     const cancelled = await fetch(`${base}/jobs/${jobId}`, { method: 'DELETE' });
     expect(cancelled.status).toBe(200);
     await waitFor('the cancel delivery', async () => (of('/cancelled').length >= 1 ? true : undefined), 30_000);
