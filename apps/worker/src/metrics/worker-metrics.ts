@@ -109,7 +109,7 @@ export class WorkerMetrics {
 
   private readonly cacheEvictions = new Counter({
     name: MetricNames.modelCacheEvictions,
-    help: 'Models taken out of a cache, by cache and reason (evicted: LRU full; cleared: POST /gc or shutdown; other reasons as the cache names them)',
+    help: 'Models taken out of a cache, by cache and reason (evicted: LRU full; cleared: POST /gc or shutdown; removed: DELETE /models/:name; idle: MODEL_IDLE_UNLOAD_S)',
     labelNames: ['cache', 'reason'] as const,
     registers: [this.registry],
   });
