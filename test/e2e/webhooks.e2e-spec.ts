@@ -146,8 +146,20 @@ describe('signed webhooks (Standard Webhooks) with retries and an SSRF guard', (
     // delivered: never again
     await new Promise((resolve) => setTimeout(resolve, 4 * RETRY_BASE_MS));
     expect(of('/done')).toHaveLength(3);
-    expect(await (await deliveriesQueue.getJob(webhookDeliveryJobId(jobId)))?.getState()).toBe('completed');
+    const delivered = await deliveriesQueue.getJob(webhookDeliveryJobId(jobId));
+    expect(await delivered?.getState()).toBe('completed');
+    // the ended delivery keeps neither the request's secret nor the body
+    expect(delivered?.data).toEqual({ jobId, type: 'transcription.completed', url: `${hookBase}/done`, body: '' });
   }, 240_000);
+
+  it('sends the webhook for a synchronous request too (beside the 200 with the transcript)', async () => {
+    const response = await postTranscribe(base, jfk, { callback_url: `${hookBase}/sync`, callback_secret: SECRET });
+    expect(response.status).toBe(200);
+    await waitFor('the sync job delivery', async () => (of('/sync').length >= 1 ? true : undefined), 30_000);
+    const payload = verify(of('/sync')[0]);
+    expect(payload).toMatchObject({ type: 'transcription.completed', data: { job_id: response.body.job_id, status: 'completed' } });
+    expect(payload.data.result.segments).toEqual(response.body.segments);
+  }, 60_000);
 
   it('announces a failed job (corrupt audio) as transcription.failed with its error', async () => {
     const corrupt = Buffer.concat([Buffer.from('RIFF'), randomBytes(4096)]);

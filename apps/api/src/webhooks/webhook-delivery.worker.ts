@@ -44,6 +44,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
       const last = job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError;
       const next = last ? 'giving up' : `retrying (attempt ${job.attemptsMade + 1} of ${job.opts.attempts})`;
       this.logger.warn(`webhook ${job.data.type} for job ${job.data.jobId}: ${error.message}; ${next}`);
+      if (last) void forget(job).catch(() => undefined);
     });
   }
 
@@ -64,6 +65,16 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
       throw new Error(`the receiver answered ${response.status}${hint}`);
     }
     this.logger.log(`webhook ${job.data.type} for job ${jobId} delivered (${response.status}, attempt ${job.attemptsMade + 1})`);
+    await forget(job);
     return { status: response.status, attempts: job.attemptsMade + 1, address: response.address };
   }
+}
+
+/**
+ * An ended delivery stays in the queue for a while (a replayed event must find it and add no
+ * second one), but without the request's secret and the body: nothing will be sent again.
+ */
+async function forget(job: Job<WebhookDeliveryJobData, DeliveryOutcome>): Promise<void> {
+  const { secret: _secret, ...rest } = job.data;
+  await job.updateData({ ...rest, body: '' });
 }
