@@ -284,6 +284,11 @@ describe('OpenAPI document and Swagger UI', () => {
     expect(schemaProblems(document, documentedSchema(document, 'GET /health', 200), await health.json())).toEqual([]);
     const models = await fetch(`${base}/v1/models`, { headers: auth });
     expect(schemaProblems(document, documentedSchema(document, 'GET /v1/models', 200), await models.json())).toEqual([]);
+    if (document.paths['/models']) {
+      const catalog = await fetch(`${base}/models`, { headers: auth });
+      expect(catalog.status).toBe(200);
+      expect(schemaProblems(document, documentedSchema(document, 'GET /models', 200), await catalog.json())).toEqual([]);
+    }
 
     // errors: status and body as documented, ours and OpenAI's
     const invalid = await postTranscribe(base, jfk, { batch_size: '0' }, 'jfk.wav', auth);

@@ -131,6 +131,20 @@ const VERBOSE_JSON: SchemaObject = {
   },
 };
 
+/** A model in a worker's memory. */
+const LOADED_MODEL: SchemaObject = {
+  type: 'object',
+  required: ['label', 'kind', 'bytes', 'in_use', 'draining'],
+  properties: {
+    label: str('e.g. "small/int8", "vad/silero"'),
+    kind: { type: 'string', enum: ['whisper', 'vad', 'align', 'diarize'] },
+    bytes: int(),
+    in_use: int('jobs holding it now'),
+    draining: { type: 'boolean', description: 'out of the cache, freed when the jobs holding it finish' },
+    name: str('whisper models: the model name it was loaded for, e.g. "small"'),
+  },
+};
+
 const HEALTH_WORKER: SchemaObject = {
   type: 'object',
   required: ['worker_id', 'device', 'models', 'busy', 'last_seen_ms'],
@@ -138,14 +152,7 @@ const HEALTH_WORKER: SchemaObject = {
     worker_id: str(),
     device: str(),
     models: { type: 'array', items: str() },
-    loaded_models: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['label', 'kind', 'bytes', 'in_use', 'draining'],
-        properties: { label: str(), kind: { type: 'string', enum: ['whisper', 'vad', 'align', 'diarize'] }, bytes: int(), in_use: int(), draining: { type: 'boolean' } },
-      },
-    },
+    loaded_models: { type: 'array', items: LOADED_MODEL },
     rss_mb: num(),
     busy: { type: 'boolean' },
     last_seen_ms: int(),
@@ -261,6 +268,70 @@ export const BODY_SCHEMAS = {
       duration: num('seconds of audio in the file'),
       model: str(),
       job_id: str(),
+    },
+  },
+  ModelCatalog: {
+    type: 'object',
+    required: ['models', 'workers'],
+    properties: {
+      models: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['name', 'official', 'local_on', 'loaded_on'],
+          properties: {
+            name: str(),
+            official: { type: 'boolean', description: 'an official model (downloaded on first use), else a custom ggml-<name>.bin in MODEL_DIR' },
+            local_on: { type: 'array', items: str(), description: 'workers with its file in MODEL_DIR' },
+            loaded_on: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['worker_id', 'label', 'bytes', 'in_use', 'draining'],
+                properties: { worker_id: str(), label: str(), bytes: int(), in_use: int(), draining: { type: 'boolean' } },
+              },
+            },
+          },
+        },
+      },
+      workers: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['worker_id', 'default_model', 'loaded_bytes', 'loaded_models'],
+          properties: { worker_id: str(), default_model: str(), rss_mb: num(), loaded_bytes: int(), loaded_models: { type: 'array', items: LOADED_MODEL } },
+        },
+      },
+    },
+  },
+  ModelControlResponse: {
+    type: 'object',
+    required: ['model', 'action', 'workers'],
+    properties: {
+      model: str(),
+      action: { type: 'string', enum: ['load', 'unload'] },
+      workers: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['worker_id', 'action', 'model', 'status'],
+          description: "each live worker's reply, or status timeout when it did not answer in time",
+          properties: {
+            worker_id: str(),
+            action: { type: 'string', enum: ['load', 'unload'] },
+            model: str(),
+            status: { type: 'string', enum: ['loaded', 'already_loaded', 'unloaded', 'not_loaded', 'error', 'timeout'] },
+            label: str(),
+            bytes: int(),
+            load_ms: int(),
+            models_unloaded: int(),
+            models_pending: int(),
+            rss_mb_before: num(),
+            rss_mb_after: num(),
+            error: { type: 'object', required: ['code', 'message'], properties: { code: str(), message: str() } },
+          },
+        },
+      },
     },
   },
   OpenAiUsage: { type: 'object', required: ['type', 'seconds'], properties: { type: { type: 'string', enum: ['duration'] }, seconds: int('audio seconds, rounded up') } },

@@ -76,6 +76,7 @@ export function buildOpenApiDocument(app: INestApplication): BuiltDocument {
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN: GET /metrics when it is set' }, SCHEMES.metricsToken)
     .addTag('transcription', 'Transcribe an upload')
     .addTag('jobs', 'Jobs: state, result, cancel')
+    .addTag('models', 'Whisper models: what is known and loaded; load and unload (admin token)')
     .addTag('openai', 'OpenAI-compatible routes (official SDKs, Open WebUI)')
     .addTag('health', 'Readiness and liveness')
     .addTag('admin', 'Admin token only')

@@ -18,7 +18,7 @@ import { openAiTranscriptionFields, openAiTranslationFields, TRANSLATION_FORMATS
  * (x-undocumented, a boot error log) and the OpenAPI e2e fails on it.
  */
 export interface RouteDoc {
-  tag: 'transcription' | 'jobs' | 'openai' | 'health' | 'admin';
+  tag: 'transcription' | 'jobs' | 'models' | 'openai' | 'health' | 'admin';
   summary: string;
   description?: string;
   body?: () => RequestBodyObject;
@@ -65,6 +65,9 @@ const json = (schema: string, description: string) => ({ description, content: {
 
 const JOB_ID: Record<string, ParameterObject> = {
   id: { name: 'id', in: 'path', required: true, description: 'the job id POST /transcribe returned (a UUID)', schema: { type: 'string', format: 'uuid' } },
+};
+const MODEL_NAME: Record<string, ParameterObject> = {
+  name: { name: 'name', in: 'path', required: true, description: 'an official model name (tiny … large-v3-turbo) or a custom <name>', schema: { type: 'string' } },
 };
 const MODEL_ID: Record<string, ParameterObject> = {
   id: { name: 'id', in: 'path', required: true, description: 'a model id from GET /v1/models', schema: { type: 'string' } },
@@ -157,6 +160,29 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     description: 'Every live worker drops its cached models and reports its memory before and after (admin token).',
     responses: () => ({ '200': json('GcResult', "Each worker's report") }),
     errors: [ErrorCode.RedisUnavailable, ErrorCode.Internal],
+  },
+  'GET /models': {
+    tag: 'models',
+    summary: 'Models: known, on disk and loaded, per worker',
+    description: 'Official models and custom files live workers have; per model the workers with its file and with it in memory; per worker what it holds.',
+    responses: () => ({ '200': json('ModelCatalog', 'The catalog') }),
+    errors: [ErrorCode.RedisUnavailable, ErrorCode.Internal],
+  },
+  'POST /models/:name/load': {
+    tag: 'models',
+    summary: 'Every live worker loads a model',
+    description: 'Downloads it where needed; each worker answers what it did (or timeout).',
+    responses: () => ({ '200': json('ModelControlResponse', "Each worker's reply") }),
+    errors: [ErrorCode.ValidationFailed, ErrorCode.UnknownModel, ErrorCode.NoWorkers, ErrorCode.RedisUnavailable, ErrorCode.Internal],
+    params: MODEL_NAME,
+  },
+  'DELETE /models/:name': {
+    tag: 'models',
+    summary: 'Every live worker unloads a model',
+    description: 'A copy a running job holds is freed when the job ends (models_pending).',
+    responses: () => ({ '200': json('ModelControlResponse', "Each worker's reply") }),
+    errors: [ErrorCode.ValidationFailed, ErrorCode.UnknownModel, ErrorCode.NoWorkers, ErrorCode.RedisUnavailable, ErrorCode.Internal],
+    params: MODEL_NAME,
   },
   'GET /health': {
     tag: 'health',
