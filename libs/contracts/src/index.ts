@@ -11,6 +11,7 @@ export * from './workers';
 export * from './job-validation';
 export * from './formats';
 export * from './openai';
+export * from './job-events';
 export * from './detect-language';
 export * from './metrics';
 export * from './webhooks';

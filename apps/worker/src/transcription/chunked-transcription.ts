@@ -33,6 +33,8 @@ export interface ChunkedTranscriptionOptions {
   signal: AbortSignal;
   /** seconds of speech decoded so far, of the total */
   onProgress(doneSeconds: number, totalSeconds: number): void;
+  /** each chunk's segments (original timeline) as soon as it and every chunk before it are decoded: in transcript order */
+  onChunkDecoded?(segments: WhisperSegment[]): void;
 }
 
 /**
@@ -49,6 +51,7 @@ export async function transcribeChunks(
   const total = chunks.reduce((sum, chunk) => sum + (chunk.end - chunk.start), 0);
   let done = 0;
   let next = 0;
+  let delivered = 0;
   const decoder = async (): Promise<void> => {
     while (next < chunks.length) {
       const index = next++;
@@ -65,6 +68,8 @@ export async function transcribeChunks(
       results[index] = decoded.segments.map((segment) => shift(segment, from / SAMPLE_RATE, to / SAMPLE_RATE));
       done += chunk.end - chunk.start;
       options.onProgress(done, total);
+      // in chunk order: a chunk that finishes before an earlier one waits for it
+      while (delivered < chunks.length && results[delivered] !== undefined) options.onChunkDecoded?.(results[delivered++]);
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.plan.concurrency, chunks.length) }, decoder));

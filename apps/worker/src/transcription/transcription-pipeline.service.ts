@@ -20,6 +20,8 @@ export interface PipelineHooks {
   onProgress(stage: JobStage, percent: number): void;
   /** the job's whisper model is being downloaded (stage downloading_model) */
   onModelDownload?(download: ModelDownloadProgress): void;
+  /** transcript segments as they are decoded, in order, before alignment and diarization (streaming readers) */
+  onSegments?(segments: SegmentResult[]): void;
   signal: AbortSignal;
 }
 
@@ -145,6 +147,9 @@ export class TranscriptionPipeline {
     const decoding = whisperDecoding(options);
     // every decode of the job gets the same parameters: the first one's stand for all
     let usedParams: WhisperUsedParams | undefined;
+    // ids count on across chunks: the same ids as the result's segments
+    let streamed = 0;
+    const stream = (decoded: WhisperSegment[]) => hooks.onSegments?.(decoded.map((segment) => segmentResult(segment, streamed++)));
     const whisperSegments = await timed('transcribe', async () => {
       if (!chunks) {
         const whole = await model.handle.transcribe(decoded.pcm, {
@@ -155,6 +160,8 @@ export class TranscriptionPipeline {
           onProgress: (percent) => progress.within('transcribe', percent / 100),
         });
         usedParams = whole.params;
+        // without VAD chunks there is one decode: its segments all come at its end
+        stream(whole.segments);
         return whole.segments;
       }
       const parallelism = planParallelism(options.batchSize, chunks.length, this.config.device, threads, this.config.gpuDecoders);
@@ -166,6 +173,7 @@ export class TranscriptionPipeline {
         signal: hooks.signal,
         // progress counts seconds of speech decoded
         onProgress: (done, total) => progress.within('transcribe', done / total),
+        onChunkDecoded: stream,
       });
     });
     let segments = whisperSegments.map(segmentResult);

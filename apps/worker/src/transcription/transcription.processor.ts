@@ -4,6 +4,7 @@ import { Job, UnrecoverableError } from 'bullmq';
 import Redis from 'ioredis';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
 import {
+  decodeJobError,
   ErrorCode,
   JobCancelledError,
   JobName,
@@ -24,6 +25,7 @@ import { LanguageDetectionHandler } from '../language/language-detection.handler
 import { WhisperModelsService } from '../models/whisper-models.service';
 import { WORKER_REDIS } from '../worker.tokens';
 import { ActiveJobsRegistry } from './active-jobs.registry';
+import { JobEventsPublisher } from './job-events.publisher';
 import { stageStart } from './pipeline-stages';
 import { PipelineHooks, TranscriptionPipeline } from './transcription-pipeline.service';
 
@@ -38,6 +40,8 @@ export class TranscriptionProcessor extends WorkerHost implements OnApplicationB
   readonly jobName = JobName.Transcribe;
   private readonly logger = new Logger(TranscriptionProcessor.name);
   private readonly audio: AudioStore;
+  /** segments as they are decoded, then the end: for streaming readers in the API */
+  private readonly events: JobEventsPublisher;
   private readonly handlers: JobHandlerRegistry;
 
   constructor(
@@ -50,6 +54,7 @@ export class TranscriptionProcessor extends WorkerHost implements OnApplicationB
   ) {
     super();
     this.audio = new AudioStore(redis);
+    this.events = new JobEventsPublisher(redis, config.resultTtlS, this.logger);
     // every kind of job on this queue with its one handler: checked as Nest builds the worker, so a
     // kind without a handler (or with two) stops the worker before it takes a job
     this.handlers = registerJobHandlers([this, languageDetection]);
@@ -78,6 +83,7 @@ export class TranscriptionProcessor extends WorkerHost implements OnApplicationB
     const jobId = String(job.id);
     const controller = this.activeJobs.start(jobId);
     const started = Date.now();
+    const events = this.events.forJob(jobId);
     try {
       const data = parseTranscribeJobData(job.data);
       // no longer waiting: it stops counting against its key's fair share
@@ -88,15 +94,19 @@ export class TranscriptionProcessor extends WorkerHost implements OnApplicationB
       const result = await this.pipeline.run(jobId, data, bytes, {
         signal: controller.signal,
         ...this.progressReporter(job),
+        onSegments: (segments) => events.segments(segments),
       });
       result.timings_ms = { queued: Math.max(0, started - data.acceptedAt), ...result.timings_ms };
       await this.audio.delete(jobId);
       this.logger.log(`job ${jobId} done in ${Date.now() - started} ms (${result.duration} s audio, ${result.segments.length} segments)`);
+      await events.completed(result);
       return result;
     } catch (error) {
       // every failure is final: retrying bad audio or a missing model only delays the answer
       await this.audio.delete(jobId).catch(() => undefined);
-      throw new UnrecoverableError(jobFailureReason(this.logger, jobId, error));
+      const reason = jobFailureReason(this.logger, jobId, error);
+      await events.failed(decodeJobError(reason));
+      throw new UnrecoverableError(reason);
     } finally {
       this.activeJobs.finish(jobId);
     }

@@ -1,0 +1,83 @@
+import { Logger } from '@nestjs/common';
+import Redis from 'ioredis';
+import {
+  encodeJobEvent,
+  isFinalJobEvent,
+  JOB_EVENTS_MAX_LEN,
+  JOB_EVENTS_RUNNING_TTL_S,
+  JobError,
+  JobEvent,
+  jobEventsKey,
+  SegmentResult,
+  transcriptText,
+  TranscriptionResult,
+} from '@app/contracts';
+
+/**
+ * The worker's side of the job-events channel (libs/contracts job-events.ts): one Redis Stream per
+ * job, appended in order. Best effort: the job's result in BullMQ is the record, so a Redis hiccup
+ * here is logged and never fails or slows the transcription.
+ */
+export class JobEventsPublisher {
+  constructor(
+    private readonly redis: Redis,
+    /** how long a finished job's stream stays readable (RESULT_TTL_S, as its result) */
+    private readonly finishedTtlS: number,
+    private readonly logger: Logger,
+  ) {}
+
+  forJob(jobId: string): JobEventSink {
+    return new JobEventSink(this.redis, jobId, this.finishedTtlS, this.logger);
+  }
+}
+
+/** One job's events. Calls return at once; the writes go out one after another, in call order. */
+export class JobEventSink {
+  private chain: Promise<void> = Promise.resolve();
+  private warned = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly jobId: string,
+    private readonly finishedTtlS: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Segments as the decoder finished them, in transcript order. */
+  segments(segments: readonly SegmentResult[]): void {
+    for (const segment of segments) this.publish({ type: 'segment', index: segment.id, start: segment.start, end: segment.end, text: segment.text });
+  }
+
+  /** The end of the job: resolves once every earlier event and this one were written (or given up on). */
+  completed(result: TranscriptionResult): Promise<void> {
+    this.publish({ type: 'completed', text: transcriptText(result), duration: result.duration, language: result.language });
+    return this.chain;
+  }
+
+  failed(error: JobError): Promise<void> {
+    this.publish({ type: 'failed', error });
+    return this.chain;
+  }
+
+  private publish(event: JobEvent): void {
+    const key = jobEventsKey(this.jobId);
+    // a running job's stream expires a day on at most; a finished one as its result does
+    const ttl = isFinalJobEvent(event) ? this.finishedTtlS : JOB_EVENTS_RUNNING_TTL_S;
+    this.chain = this.chain.then(async () => {
+      try {
+        const replies = await this.redis
+          .multi()
+          .xadd(key, 'MAXLEN', '~', String(JOB_EVENTS_MAX_LEN), '*', ...encodeJobEvent(event))
+          .expire(key, ttl)
+          .exec();
+        // MULTI reports a command's error in its reply, not as a rejection
+        const failure = replies?.find(([error]) => error)?.[0];
+        if (failure) throw failure;
+      } catch (error) {
+        if (this.warned) return;
+        this.warned = true;
+        this.logger.warn(`job ${this.jobId}: events not published (streaming readers fall back to the job's status): ${(error as Error).message}`);
+      }
+    });
+  }
+}
