@@ -9,10 +9,11 @@ import { readFileSync } from 'node:fs';
 import { languageName } from '@app/contracts';
 import OpenAI, { APIError, AuthenticationError, BadRequestError, PermissionDeniedError, toFile } from 'openai';
 import { JFK_WAV } from '../support/samples';
-import { freePort, postTranscribe, prepareRedis, RunningProcess, startApi, startWorker, waitFor } from '../support/service-harness';
+import Redis from 'ioredis';
+import { freePort, getJson, postTranscribe, prepareRedis, RunningProcess, startApi, startWorker, TEST_REDIS_URL, waitFor } from '../support/service-harness';
 import { makeConversationScript, synthesizeConversation } from '../support/synthetic-conversation';
 import { expectOrdered, parseCues } from '../support/subtitles';
-import { encodeWav } from '../support/wav';
+import { encodeWav, readPcm16Wav, repeatSpeech } from '../support/wav';
 
 const KEY = 'openai-compat-key-1';
 const OTHER_KEY = 'openai-compat-key-2';
@@ -166,8 +167,147 @@ describe('OpenAI-compatible API with the official openai SDK', () => {
     const englishOnly = await client.audio.transcriptions.create({ file: await audio(), model: 'tiny.en', language: 'de' }).then(() => undefined, (e: unknown) => e);
     expect((englishOnly as BadRequestError).error).toMatchObject({ param: 'language', code: 'unsupported_language' });
 
-    const streaming = await client.audio.transcriptions.create({ file: await audio(), model: 'whisper-1', stream: true }).then(() => undefined, (e: unknown) => e);
-    expect((streaming as BadRequestError).error).toMatchObject({ param: 'stream', code: 'validation_failed' });
+    // a stream carries text only: no subtitles or timestamps (400 before any job is queued)
+    const streamingSrt = await client.audio.transcriptions.create({ file: await audio(), model: 'whisper-1', stream: true, response_format: 'srt' as 'json' }).then(() => undefined, (e: unknown) => e);
+    expect(streamingSrt).toBeInstanceOf(BadRequestError);
+    expect((streamingSrt as BadRequestError).error).toMatchObject({ type: 'invalid_request_error', param: 'response_format', code: 'validation_failed' });
+    expect((streamingSrt as BadRequestError).error).toMatchObject({ message: expect.stringMatching(/stream=true streams text only/) });
+  });
+
+  describe('stream=true (Server-Sent Events)', () => {
+    /** ~100 s of speech: several VAD chunks, decoded one at a time (batch_size=1) so each is a step of its own */
+    let long: Buffer;
+    const streamExtras = { batch_size: '1' } as object;
+    let redis: Redis;
+
+    beforeAll(() => {
+      long = encodeWav(repeatSpeech(readPcm16Wav(jfk), 100, 3));
+      redis = new Redis(TEST_REDIS_URL);
+    });
+    afterAll(async () => {
+      await redis?.quit();
+    });
+
+    it('transcript.text.delta events while the job decodes, then transcript.text.done; deltas == done.text == the non-stream text', async () => {
+      const whole = await client.audio.transcriptions.create({ file: await toFile(long, 'long.wav'), model: 'whisper-1', ...streamExtras });
+      const { data: stream, response } = await client.audio.transcriptions
+        .create({ file: await toFile(long, 'long.wav'), model: 'whisper-1', stream: true, ...streamExtras })
+        .withResponse();
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+      const jobId = response.headers.get('x-job-id');
+      expect(jobId).toEqual(expect.any(String));
+
+      const deltas: { text: string; at: number }[] = [];
+      let done: OpenAI.Audio.TranscriptionTextDoneEvent | undefined;
+      for await (const event of stream) {
+        expect(done).toBeUndefined();
+        if (event.type === 'transcript.text.delta') deltas.push({ text: event.delta, at: Date.now() });
+        else if (event.type === 'transcript.text.done') done = event;
+        else throw new Error(`unexpected event ${JSON.stringify(event)}`);
+      }
+      expect(deltas.length).toBeGreaterThanOrEqual(2);
+      expect(done?.text.length).toBeGreaterThan(0);
+      expect(done?.text).toBe(deltas.map((delta) => delta.text).join(''));
+      expect(done?.text).toBe(whole.text);
+
+      // real streaming: the first delta reached us before the job had finished (BullMQ's finishedOn, same clock)
+      const finishedOn = Number(await redis.hget(`bull:transcribe:${jobId}`, 'finishedOn'));
+      expect(finishedOn).toBeGreaterThan(0);
+      expect(deltas[0].at).toBeLessThan(finishedOn);
+      const view = await getJson(`${base}/jobs/${jobId}`, { headers: { authorization: `Bearer ${KEY}` } });
+      expect(view.body).toMatchObject({ status: 'completed' });
+      expect(view.body.result.segments.length).toBeGreaterThanOrEqual(deltas.length);
+    });
+
+    it('response_format=text streams the same events', async () => {
+      const stream = await client.audio.transcriptions.create({ file: await audio(), model: 'whisper-1', stream: true, response_format: 'text' });
+      const events: OpenAI.Audio.TranscriptionStreamEvent[] = [];
+      for await (const event of stream) events.push(event);
+      const last = events[events.length - 1];
+      expect(last).toEqual({ type: 'transcript.text.done', text: ours.text });
+      expect(events.slice(0, -1).map((event) => (event as OpenAI.Audio.TranscriptionTextDeltaEvent).delta).join('')).toBe(ours.text);
+    });
+
+    it('a job cancelled mid-stream: an error event in OpenAI\'s shape, which the SDK throws as an APIError', async () => {
+      const { data: stream, response } = await client.audio.transcriptions
+        .create({ file: await toFile(encodeWav(repeatSpeech(readPcm16Wav(jfk), 200, 3)), 'longer.wav'), model: 'whisper-1', stream: true, ...streamExtras })
+        .withResponse();
+      const jobId = response.headers.get('x-job-id');
+      let cancelStatus: number | undefined;
+      const thrown = await (async () => {
+        try {
+          for await (const event of stream) {
+            // once, at the first delta: deltas already on their way may still arrive after it
+            if (event.type !== 'transcript.text.delta' || cancelStatus !== undefined) continue;
+            cancelStatus = (await fetch(`${base}/jobs/${jobId}`, { method: 'DELETE', headers: { authorization: `Bearer ${KEY}` } })).status;
+          }
+        } catch (error) {
+          return error;
+        }
+        return undefined;
+      })();
+      expect(cancelStatus).toBe(200);
+      expect(thrown).toBeInstanceOf(APIError);
+      expect((thrown as APIError).error).toEqual({ message: expect.any(String), type: 'invalid_request_error', param: null, code: 'job_cancelled' });
+    });
+
+    it('a client that stops reading does not cancel the job: its transcript is at GET /jobs/{X-Job-Id}/result', async () => {
+      const { data: stream, response } = await client.audio.transcriptions
+        .create({ file: await toFile(long, 'long.wav'), model: 'whisper-1', stream: true, ...streamExtras })
+        .withResponse();
+      const jobId = response.headers.get('x-job-id');
+      for await (const event of stream) {
+        expect(event.type).toBe('transcript.text.delta');
+        break; // the SDK aborts the request
+      }
+      const view = await waitFor('the job to complete after the client left', async () => {
+        const { body } = await getJson(`${base}/jobs/${jobId}`, { headers: { authorization: `Bearer ${KEY}` } });
+        return body.status === 'completed' || body.status === 'failed' || body.status === 'cancelled' ? body : undefined;
+      }, 120_000);
+      expect(view.status).toBe('completed');
+    });
+  });
+
+  describe('translations (to English)', () => {
+    it('json, text, verbose_json and srt parse in the SDK; the job ran whisper with task=translate', async () => {
+      const { data: json, response } = await client.audio.translations.create({ file: await audio(), model: 'whisper-1' }).withResponse();
+      expect(typeof json.text).toBe('string');
+      expect(json.text.length).toBeGreaterThan(0);
+      const jobId = response.headers.get('x-job-id');
+      const { body: job } = await getJson(`${base}/jobs/${jobId}`, { headers: { authorization: `Bearer ${KEY}` } });
+      expect(job.status).toBe('completed');
+      // what whisper.cpp itself was given (read back from its whisper_full_params)
+      expect(job.result.decoding).toMatchObject({ task: 'translate', whisper_params: { translate: true } });
+
+      // the SDK's translation types are not overloaded by format as the transcription ones are
+      const text = (await client.audio.translations.create({ file: await audio(), model: 'whisper-1', response_format: 'text' })) as unknown as string;
+      expect(typeof text).toBe('string');
+      expect(text.trim()).toBe(json.text);
+
+      const verbose = (await client.audio.translations.create({ file: await audio(), model: 'whisper-1', response_format: 'verbose_json' })) as OpenAI.Audio.TranslationVerbose;
+      expect(verbose).toMatchObject({ task: 'translate', text: json.text, duration: expect.any(Number), language: expect.any(String) });
+      expect(verbose.segments?.length).toBeGreaterThan(0);
+
+      const srt = (await client.audio.translations.create({ file: await audio(), model: 'whisper-1', response_format: 'srt' })) as unknown as string;
+      const cues = parseCues(srt);
+      expect(cues.length).toBeGreaterThan(0);
+      expectOrdered(cues);
+      expect(cues.map((cue) => cue.lines.join(' ')).join(' ')).toBe(json.text);
+    });
+
+    it('400s: language is not a translation field; an English-only model cannot translate', async () => {
+      const withLanguage = await client.audio.translations
+        .create({ file: await audio(), model: 'whisper-1', ...({ language: 'de' } as object) })
+        .then(() => undefined, (e: unknown) => e);
+      expect(withLanguage).toBeInstanceOf(BadRequestError);
+      expect((withLanguage as BadRequestError).error).toMatchObject({ type: 'invalid_request_error', param: 'language', code: 'validation_failed' });
+
+      const englishOnly = await client.audio.translations.create({ file: await audio(), model: 'tiny.en' }).then(() => undefined, (e: unknown) => e);
+      expect(englishOnly).toBeInstanceOf(BadRequestError);
+      expect((englishOnly as BadRequestError).error).toMatchObject({ param: 'model', code: 'validation_failed' });
+      expect((englishOnly as BadRequestError).error).toMatchObject({ message: expect.stringMatching(/multilingual model/) });
+    });
   });
 
   it('a request that is not multipart: 415 in OpenAI\'s shape too', async () => {

@@ -1,6 +1,8 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Res, UploadedFile, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Res, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import type { Response } from 'express';
+import Redis from 'ioredis';
+import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
 import {
   asSentFields,
   assertEnglishOnlyLanguages,
@@ -9,16 +11,20 @@ import {
   OpenAiModel,
   OpenAiModelList,
   openAiModelList,
+  OpenAiTranscriptionForm,
   readOpenAiTranscriptionForm,
+  readOpenAiTranslationForm,
   renderOpenAiTranscript,
   resolveTranscribeForm,
   ServiceError,
 } from '@app/contracts';
+import { API_REDIS } from '../api.tokens';
 import { CurrentPrincipal } from '../auth/access.decorator';
 import type { Principal } from '../auth/credentials';
 import { TranscriptionJobsService } from '../jobs/transcription-jobs.service';
 import { assertServableModel } from '../workers/servable-model';
 import { WorkerRegistry } from '../workers/worker-registry.service';
+import { TranscriptStreamer } from './transcript-stream';
 
 /**
  * OpenAI's audio API (issue 12, item 1): the official SDKs, Open WebUI and other OpenAI clients
@@ -27,10 +33,16 @@ import { WorkerRegistry } from '../workers/worker-registry.service';
  */
 @Controller('v1')
 export class OpenAiController {
+  private readonly streamer: TranscriptStreamer;
+
   constructor(
     private readonly jobs: TranscriptionJobsService,
     private readonly workers: WorkerRegistry,
-  ) {}
+    @Inject(API_REDIS) redis: Redis,
+    @Inject(SERVICE_CONFIG) config: ServiceConfig,
+  ) {
+    this.streamer = new TranscriptStreamer(redis, jobs, config.syncTimeoutS * 1000);
+  }
 
   @Get('models')
   async listModels(): Promise<OpenAiModelList> {
@@ -44,25 +56,51 @@ export class OpenAiController {
     return found;
   }
 
-  /** Synchronous, as OpenAI's: 200 with the transcript in response_format, or an error (504 transcription_timeout past SYNC_TIMEOUT_S). */
+  /**
+   * Synchronous, as OpenAI's: 200 with the transcript in response_format, or an error (504
+   * transcription_timeout past SYNC_TIMEOUT_S); stream=true: Server-Sent Events as the job decodes.
+   */
   @Post('audio/transcriptions')
   @HttpCode(200)
   @UseInterceptors(FileInterceptor('file'))
   async transcriptions(
     @UploadedFile() file: Express.Multer.File | undefined,
     @Body() body: Record<string, unknown> | undefined,
-    @Res({ passthrough: true }) response: Response,
+    @Res() response: Response,
     @CurrentPrincipal() principal: Principal,
-  ): Promise<object | string> {
-    const form = readOpenAiTranscriptionForm(body ?? {});
+  ): Promise<void> {
+    await this.answer(readOpenAiTranscriptionForm(body ?? {}), file, response, principal);
+  }
+
+  /** OpenAI's translations: speech in any language → English text (whisper's translate task), synchronous. */
+  @Post('audio/translations')
+  @HttpCode(200)
+  @UseInterceptors(FileInterceptor('file'))
+  async translations(
+    @UploadedFile() file: Express.Multer.File | undefined,
+    @Body() body: Record<string, unknown> | undefined,
+    @Res() response: Response,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<void> {
+    await this.answer(readOpenAiTranslationForm(body ?? {}), file, response, principal);
+  }
+
+  /** Everything is checked before the job is queued (and before a stream's 200 goes out). */
+  private async answer(form: OpenAiTranscriptionForm, file: Express.Multer.File | undefined, response: Response, principal: Principal): Promise<void> {
     if (!file) throw new ServiceError(ErrorCode.MissingFile, 'send the audio as multipart field "file"', 'file');
     if (file.size === 0) throw new ServiceError(ErrorCode.EmptyFile, 'the uploaded file is empty', 'file');
+    const rename = (error: unknown) => asSentFields(error, form.sentAs);
     try {
       const { options, request } = resolveTranscribeForm(form.fields);
       const workers = await this.workers.liveWorkers();
       if (workers.length === 0) throw new ServiceError(ErrorCode.NoWorkers, 'no transcription worker is running; retry later');
       assertServableModel(options.whisperModel, workers, 'model');
       if (options.whisperModel && isEnglishOnlyModelName(options.whisperModel)) assertEnglishOnlyLanguages(options.whisperModel, options.allowedLanguages);
+      if (form.answer.stream) {
+        const queued = await this.jobs.submit(file.buffer, file.originalname, options, false, principal);
+        if (queued.kind !== 'accepted') throw new Error('a job submitted without waiting must come back accepted');
+        return await this.streamer.stream(queued.jobId, principal, response, rename);
+      }
       const outcome = await this.jobs.submit(file.buffer, file.originalname, options, true, principal);
       if (outcome.kind === 'accepted') {
         throw new ServiceError(
@@ -71,10 +109,12 @@ export class OpenAiController {
         );
       }
       const rendered = renderOpenAiTranscript(outcome.result, { ...request, ...form.answer });
-      response.setHeader('Content-Type', rendered.contentType);
-      return rendered.body;
+      response.status(200).setHeader('Content-Type', rendered.contentType);
+      // the job behind the answer: GET /jobs/{id} shows what ran (decoding settings, timings)
+      response.setHeader('X-Job-Id', outcome.result.job_id);
+      response.send(rendered.kind === 'json' ? JSON.stringify(rendered.body) : rendered.body);
     } catch (error) {
-      throw asSentFields(error, form.sentAs);
+      throw rename(error);
     }
   }
 }

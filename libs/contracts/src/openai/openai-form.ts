@@ -22,7 +22,16 @@ export interface OpenAiAnswerOptions {
   /** accepted (0..1) and reported; decoding is greedy whatever the value */
   temperature: number;
   timestampGranularities: OpenAiTimestampGranularity[];
+  /** stream=true: Server-Sent Events (transcript.text.delta … transcript.text.done) instead of one body; json or text only */
+  stream: boolean;
+  /** which route: transcriptions, or translations (to English; verbose_json says `task: "translate"`) */
+  task: 'transcribe' | 'translate';
 }
+
+/** response_format values that stream=true may come with: the text-only ones (OpenAI streams text deltas, no timestamps). */
+export const OPENAI_STREAM_FORMATS: readonly OpenAiResponseFormat[] = ['json', 'text'];
+/** POST /v1/audio/translations' response_format values (no diarized_json: OpenAI's translations have none). */
+export const OPENAI_TRANSLATION_FORMATS: readonly OpenAiResponseFormat[] = ['json', 'text', 'srt', 'verbose_json', 'vtt'];
 
 export interface OpenAiTranscriptionForm {
   /** the option table's fields, as readTranscribeForm returns them (defaults not applied yet) */
@@ -66,13 +75,13 @@ function single(raw: unknown): unknown {
   return Array.isArray(raw) ? raw[raw.length - 1] : raw;
 }
 
-function readResponseFormat(raw: unknown): OpenAiResponseFormat {
+function readResponseFormat(raw: unknown, allowed: readonly OpenAiResponseFormat[]): OpenAiResponseFormat {
   const value = single(raw);
   if (value === undefined) return 'json';
   const format = typeof value === 'string' ? value.trim().toLowerCase() : value;
   if (format === '') return 'json';
-  if (typeof format === 'string' && (OPENAI_RESPONSE_FORMATS as readonly string[]).includes(format)) return format as OpenAiResponseFormat;
-  return invalid('response_format', `response_format must be one of ${OPENAI_RESPONSE_FORMATS.join(', ')}, got ${JSON.stringify(String(value).slice(0, 40))}`);
+  if (typeof format === 'string' && (allowed as readonly string[]).includes(format)) return format as OpenAiResponseFormat;
+  return invalid('response_format', `response_format must be one of ${allowed.join(', ')}, got ${JSON.stringify(String(value).slice(0, 40))}`);
 }
 
 function readTemperature(raw: unknown): number {
@@ -106,9 +115,7 @@ function readStream(raw: unknown): boolean {
   if (value === undefined) return false;
   const normalized = typeof value === 'string' ? value.trim().toLowerCase() : value;
   if (normalized === 'false' || normalized === '0' || normalized === '') return false;
-  if (normalized === 'true' || normalized === '1') {
-    return invalid('stream', 'stream=true is not supported yet: leave stream out (or false) for the whole transcript in one response');
-  }
+  if (normalized === 'true' || normalized === '1') return true;
   return invalid('stream', `stream must be true or false, got ${JSON.stringify(String(value).slice(0, 40))}`);
 }
 
@@ -120,6 +127,16 @@ export function asSentFields(error: unknown, sentAs: Readonly<Record<string, str
   return new ServiceError(error.code, message, name, error.errorId);
 }
 
+/** The two OpenAI audio routes this service answers; they differ only in which fields they take. */
+type OpenAiAudioRoute = 'transcriptions' | 'translations';
+
+/** OpenAI's translation API has none of these: a 400 naming the field rather than a silently different job. */
+const NOT_ON_TRANSLATIONS: Readonly<Record<string, string>> = {
+  language: 'language is not a field of /v1/audio/translations (OpenAI\'s API has none: the spoken language is detected, the output is always English); to name the spoken language, send allowed_languages',
+  timestamp_granularities: 'timestamp_granularities is not a field of /v1/audio/translations (as in OpenAI\'s API): verbose_json has segment times',
+  stream: 'stream is not a field of /v1/audio/translations (as in OpenAI\'s API): only transcriptions stream',
+};
+
 /**
  * Reads OpenAI's transcription form: model (whisper-1 → the worker's default; our model names as
  * they are), language (one code → forced), prompt (→ initial_prompt), response_format,
@@ -127,8 +144,23 @@ export function asSentFields(error: unknown, sentAs: Readonly<Record<string, str
  * POST /transcribe. Unknown fields are a 400 naming them.
  */
 export function readOpenAiTranscriptionForm(body: Record<string, unknown>): OpenAiTranscriptionForm {
+  return readOpenAiAudioForm(body, 'transcriptions');
+}
+
+/**
+ * Reads OpenAI's translation form (POST /v1/audio/translations: speech in any language → English
+ * text): file, model, prompt, response_format (json, text, srt, verbose_json, vtt), temperature,
+ * and our extras; the job runs with task=translate. language, timestamp_granularities and stream
+ * are not OpenAI translation fields: 400 naming them.
+ */
+export function readOpenAiTranslationForm(body: Record<string, unknown>): OpenAiTranscriptionForm {
+  return readOpenAiAudioForm(body, 'translations');
+}
+
+function readOpenAiAudioForm(body: Record<string, unknown>, route: OpenAiAudioRoute): OpenAiTranscriptionForm {
   const extras: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(body)) {
+    if (route === 'translations' && Object.hasOwn(NOT_ON_TRANSLATIONS, name)) invalid(name, NOT_ON_TRANSLATIONS[name]);
     if ((OPENAI_FIELDS as readonly string[]).includes(name) || (IGNORED_FIELDS as readonly string[]).includes(name)) continue;
     if (Object.hasOwn(UNSUPPORTED_FIELDS, name)) invalid(name, UNSUPPORTED_FIELDS[name]);
     if (!(OPENAI_EXTRA_FIELDS as readonly string[]).includes(name)) {
@@ -137,13 +169,17 @@ export function readOpenAiTranscriptionForm(body: Record<string, unknown>): Open
     }
     extras[name] = value;
   }
+  const task = route === 'translations' ? 'translate' : 'transcribe';
   const answer: OpenAiAnswerOptions = {
-    responseFormat: readResponseFormat(body.response_format),
+    responseFormat: readResponseFormat(body.response_format, route === 'translations' ? OPENAI_TRANSLATION_FORMATS : OPENAI_RESPONSE_FORMATS),
     temperature: readTemperature(body.temperature),
     timestampGranularities: readGranularities(body.timestamp_granularities),
+    stream: readStream(body.stream),
+    task,
   };
-  readStream(body.stream);
-
+  if (answer.stream && !OPENAI_STREAM_FORMATS.includes(answer.responseFormat)) {
+    invalid('response_format', `stream=true streams text only: response_format must be ${OPENAI_STREAM_FORMATS.join(' or ')} (got ${answer.responseFormat}); leave stream out for ${answer.responseFormat}`);
+  }
   const mapped: Record<string, unknown> = { ...extras };
   const sentAs: Record<string, string> = {};
   const model = single(body.model);
@@ -163,12 +199,16 @@ export function readOpenAiTranscriptionForm(body: Record<string, unknown>): Open
     mapped.initial_prompt = prompt;
     sentAs.initial_prompt = 'prompt';
   }
+  if (task === 'translate') {
+    mapped.task = task;
+    // the route chose the task: a .en model's refusal names the model the client sent
+    sentAs.task = 'model';
+  }
   if (answer.responseFormat === 'diarized_json') {
     // OpenAI's diarized_json comes from a diarizing model: here it turns diarization on
     const diarize = single(extras.diarize);
     if (diarize === undefined) mapped.diarize = 'true';
   }
-
   let fields: TranscribeFormFields;
   try {
     fields = readTranscribeForm(mapped);

@@ -81,7 +81,7 @@ export function renderOpenAiTranscript(result: TranscriptionResult, options: Ope
       return { kind: 'text', body: writeVtt(result, options), ...FORMAT_MEDIA.vtt };
     case 'verbose_json': {
       const verbose: VerboseJson & { usage: OpenAiDurationUsage } = {
-        ...writeVerboseJson(result, { words: options.timestampGranularities.includes('word'), task: 'transcribe' }),
+        ...writeVerboseJson(result, { words: options.timestampGranularities.includes('word'), task: result.decoding?.task ?? options.task }),
         usage: usageOf(result),
       };
       // OpenAI reports the sampling temperature the segment was decoded at

@@ -2,7 +2,9 @@ import { ErrorCode, ServiceError } from '../errors';
 import type { TranscriptionResult } from '../jobs';
 import { resolveTranscribeForm } from '../transcribe-options';
 import type { WorkerHeartbeat } from '../workers';
-import { asSentFields, readOpenAiTranscriptionForm } from './openai-form';
+import { asSentFields, readOpenAiTranscriptionForm, readOpenAiTranslationForm } from './openai-form';
+import { openAiStreamError, sseMessage, TranscriptDeltas } from './openai-stream';
+import { transcriptText } from '../formats/writers';
 import { openAiModelList } from './openai-models';
 import { isOpenAiPath, openAiErrorType, renderOpenAiTranscript, toOpenAiError } from './openai-responses';
 
@@ -19,7 +21,7 @@ describe('readOpenAiTranscriptionForm', () => {
   it('maps OpenAI fields onto the option table: whisper-1 → default model, language → forced, prompt → initial_prompt', () => {
     const { fields, answer } = readOpenAiTranscriptionForm({ model: 'whisper-1', language: 'DE', prompt: '  Hallo Welt ' });
     expect(fields).toEqual({ allowedLanguages: ['de'], initialPrompt: 'Hallo Welt' });
-    expect(answer).toEqual({ responseFormat: 'json', temperature: 0, timestampGranularities: ['segment'] });
+    expect(answer).toEqual({ responseFormat: 'json', temperature: 0, timestampGranularities: ['segment'], stream: false, task: 'transcribe' });
     expect(resolveTranscribeForm(fields).options.whisperModel).toBeUndefined();
   });
 
@@ -30,7 +32,7 @@ describe('readOpenAiTranscriptionForm', () => {
 
   it('reads response_format, temperature and timestamp_granularities[] as the SDK sends them', () => {
     const { answer } = readOpenAiTranscriptionForm({ response_format: 'verbose_json', temperature: '0.2', timestamp_granularities: ['word', 'segment'] });
-    expect(answer).toEqual({ responseFormat: 'verbose_json', temperature: 0.2, timestampGranularities: ['word', 'segment'] });
+    expect(answer).toEqual({ responseFormat: 'verbose_json', temperature: 0.2, timestampGranularities: ['word', 'segment'], stream: false, task: 'transcribe' });
     expect(readOpenAiTranscriptionForm({ timestamp_granularities: 'word' }).answer.timestampGranularities).toEqual(['word']);
   });
 
@@ -49,7 +51,10 @@ describe('readOpenAiTranscriptionForm', () => {
     [{ language: 'en', allowed_languages: 'en,de' }, 'language', /not both/],
     [{ model: 'bad/name' }, 'model', /^model must be one model name/],
     [{ prompt: 'a\u0001b' }, 'prompt', /^prompt must be text of at most 2000 characters/],
-    [{ stream: 'true' }, 'stream', /not supported/],
+    [{ stream: 'maybe' }, 'stream', /stream must be true or false/],
+    [{ stream: 'true', response_format: 'srt' }, 'response_format', /^stream=true streams text only: response_format must be json or text \(got srt\)/],
+    [{ stream: 'true', response_format: 'verbose_json' }, 'response_format', /streams text only/],
+    [{ stream: 'true', response_format: 'vtt' }, 'response_format', /streams text only/],
     [{ include: ['logprobs'] }, 'include', /not supported/],
     [{ whisper_model: 'tiny' }, 'whisper_model', /on \/v1 it is "model"/],
     [{ async: 'true' }, 'async', /unknown field "async"/],
@@ -61,6 +66,12 @@ describe('readOpenAiTranscriptionForm', () => {
     expect(error.message).toMatch(message);
   });
 
+  it('stream=true (as the SDK sends it) with json or text', () => {
+    expect(readOpenAiTranscriptionForm({ stream: 'true' }).answer).toMatchObject({ stream: true, responseFormat: 'json' });
+    expect(readOpenAiTranscriptionForm({ stream: 'true', response_format: 'text' }).answer).toMatchObject({ stream: true, responseFormat: 'text' });
+    expect(readOpenAiTranscriptionForm({ stream: 'false', response_format: 'srt' }).answer).toMatchObject({ stream: false, responseFormat: 'srt' });
+  });
+
   it('chunking_strategy is accepted and ignored (VAD always chunks)', () => {
     expect(readOpenAiTranscriptionForm({ chunking_strategy: 'auto' }).fields).toEqual({});
   });
@@ -70,6 +81,87 @@ describe('readOpenAiTranscriptionForm', () => {
     const renamed = asSentFields(new ServiceError(ErrorCode.UnknownModel, 'unknown whisper_model "x"', 'whisper_model'), sentAs) as ServiceError;
     expect(renamed.field).toBe('model');
     expect((asSentFields(new ServiceError(ErrorCode.UnsupportedLanguage, 'no', 'allowed_languages'), sentAs) as ServiceError).field).toBe('language');
+  });
+});
+
+describe('readOpenAiTranslationForm', () => {
+  const translationFailure = (body: Record<string, unknown>): ServiceError => {
+    try {
+      readOpenAiTranslationForm(body);
+    } catch (error) {
+      return error as ServiceError;
+    }
+    throw new Error('expected a validation error');
+  };
+
+  it('is the transcription form with task=translate: model, prompt, response_format, temperature, our extras', () => {
+    const { fields, answer, sentAs } = readOpenAiTranslationForm({ model: 'whisper-1', prompt: 'Names: Kennedy.', response_format: 'verbose_json', temperature: '0.3', diarize: 'true' });
+    expect(fields).toMatchObject({ task: 'translate', initialPrompt: 'Names: Kennedy.', diarize: true });
+    expect(fields.whisperModel).toBeUndefined();
+    expect(answer).toEqual({ responseFormat: 'verbose_json', temperature: 0.3, timestampGranularities: ['segment'], stream: false, task: 'translate' });
+    expect(sentAs).toMatchObject({ task: 'model', initial_prompt: 'prompt' });
+    expect(readOpenAiTranscriptionForm({}).fields.task).toBeUndefined();
+  });
+
+  it.each([
+    [{ language: 'de' }, 'language', /not a field of \/v1\/audio\/translations.*always English/],
+    [{ timestamp_granularities: ['word'] }, 'timestamp_granularities', /not a field of \/v1\/audio\/translations/],
+    [{ stream: 'true' }, 'stream', /only transcriptions stream/],
+    [{ response_format: 'diarized_json' }, 'response_format', /^response_format must be one of json, text, srt, verbose_json, vtt, got "diarized_json"/],
+    [{ task: 'transcribe' }, 'task', /unknown field "task"/],
+  ])('%j → 400 on %s', (body, field, message) => {
+    const error = translationFailure(body);
+    expect(error).toMatchObject({ code: ErrorCode.ValidationFailed, field });
+    expect(error.message).toMatch(message);
+  });
+
+  it('an English-only model cannot translate: 400 on model', () => {
+    const { fields, sentAs } = readOpenAiTranslationForm({ model: 'tiny.en' });
+    let error: unknown;
+    try {
+      resolveTranscribeForm(fields);
+    } catch (caught) {
+      error = asSentFields(caught, sentAs);
+    }
+    expect(error).toMatchObject({ code: ErrorCode.ValidationFailed, field: 'model' });
+    expect((error as Error).message).toMatch(/multilingual model/);
+  });
+});
+
+describe('streamed transcripts (stream=true)', () => {
+  const segment = (index: number, text: string) => ({ index, text });
+
+  it('deltas join segments as the result\'s text does; done carries the final text; concatenation == done', () => {
+    const deltas = new TranscriptDeltas();
+    const sent = [segment(0, ' Hello  there. '), segment(1, '   '), segment(2, 'General Kenobi.')].map((s) => deltas.push(s));
+    expect(sent).toEqual([{ type: 'transcript.text.delta', delta: 'Hello there.' }, undefined, { type: 'transcript.text.delta', delta: ' General Kenobi.' }]);
+    const final = transcriptText(result);
+    expect(deltas.finish(final)).toEqual({ events: [{ type: 'transcript.text.done', text: final }], consistent: true });
+  });
+
+  it('a segment index seen before (a rerun of the job) is skipped; what the segments missed comes as a last delta', () => {
+    const deltas = new TranscriptDeltas();
+    deltas.push(segment(0, 'Hello there.'));
+    expect(deltas.push(segment(0, 'Hello there.'))).toBeUndefined();
+    const { events, consistent } = deltas.finish('Hello there. General Kenobi.');
+    expect(consistent).toBe(true);
+    expect(events).toEqual([{ type: 'transcript.text.delta', delta: ' General Kenobi.' }, { type: 'transcript.text.done', text: 'Hello there. General Kenobi.' }]);
+    expect(deltas.text).toBe('Hello there. General Kenobi.');
+  });
+
+  it('a final text that does not continue the deltas is reported, and done still has it', () => {
+    const deltas = new TranscriptDeltas();
+    deltas.push(segment(0, 'Hello'));
+    expect(deltas.finish('Goodbye')).toEqual({ events: [{ type: 'transcript.text.done', text: 'Goodbye' }], consistent: false });
+  });
+
+  it('SSE messages the SDK parses; errors in OpenAI\'s shape', () => {
+    expect(sseMessage({ type: 'transcript.text.delta', delta: 'a "b"\nc' })).toBe('data: {"type":"transcript.text.delta","delta":"a \\"b\\"\\nc"}\n\n');
+    expect(openAiStreamError(ErrorCode.TranscriptionTimeout, 'slow')).toEqual({
+      type: 'error',
+      error: { message: 'slow', type: 'server_error', param: null, code: 'transcription_timeout' },
+    });
+    expect(openAiStreamError(ErrorCode.UnsupportedLanguage, 'no', 'language').error).toMatchObject({ type: 'invalid_request_error', param: 'language' });
   });
 });
 
@@ -89,7 +181,7 @@ const result: TranscriptionResult = {
 result.word_segments = result.segments.flatMap((segment) => segment.words);
 
 const render = (responseFormat: Parameters<typeof renderOpenAiTranscript>[1]['responseFormat'], extra: Partial<Parameters<typeof renderOpenAiTranscript>[1]> = {}) =>
-  renderOpenAiTranscript(result, { responseFormat, temperature: 0, timestampGranularities: ['segment'], ...extra });
+  renderOpenAiTranscript(result, { responseFormat, temperature: 0, timestampGranularities: ['segment'], stream: false, task: 'transcribe', ...extra });
 
 describe('renderOpenAiTranscript', () => {
   it('json is OpenAI\'s {text, usage}, not our result', () => {
