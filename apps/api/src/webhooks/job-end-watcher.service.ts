@@ -16,7 +16,7 @@ import {
   WebhookRedisKeys,
   WebhookTarget,
 } from '@app/contracts';
-import { createRedis } from '@app/redis';
+import { createRedis, isRedisConnectionError } from '@app/redis';
 import { API_REDIS } from '../api.tokens';
 import { TranscriptionJobsService } from '../jobs/transcription-jobs.service';
 import { webhookDelivery, webhookTarget } from './webhook-delivery-job';
@@ -25,6 +25,8 @@ import { WEBHOOK_DELIVERIES } from './webhooks.tokens';
 const BLOCK_MS = 5_000;
 const BATCH = 100;
 const RETRY_AFTER_ERROR_MS = 2_000;
+/** An event that fails this many times in a row is skipped (logged): one bad job must not stop every webhook. */
+const MAX_TRIES_PER_EVENT = 5;
 /** Delivery jobs stay this long after they end, so a replayed event finds the job and adds no second one. */
 const KEEP_DELIVERY_S = 7 * 24 * 3600;
 const ADMIN = { kind: 'admin' } as const;
@@ -45,6 +47,7 @@ export class JobEndWatcher implements OnApplicationBootstrap, OnApplicationShutd
   private reader?: Redis;
   private stopping = false;
   private loop?: Promise<void>;
+  private failing?: { id: string; tries: number };
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
@@ -78,7 +81,7 @@ export class JobEndWatcher implements OnApplicationBootstrap, OnApplicationShutd
         const reply = (await this.reader!.xread('COUNT', BATCH, 'BLOCK', BLOCK_MS, 'STREAMS', stream, cursor)) as [string, [string, string[]][]][] | null;
         if (!reply) continue;
         for (const [id, fields] of reply[0][1]) {
-          await this.handle(fieldsOf(fields));
+          await this.handleOnce(id, fieldsOf(fields));
           cursor = id;
         }
         await this.redis.set(WebhookRedisKeys.eventsCursor, cursor);
@@ -88,6 +91,22 @@ export class JobEndWatcher implements OnApplicationBootstrap, OnApplicationShutd
         this.logger.warn(`webhook event reader: ${(error as Error).message}; retrying in ${RETRY_AFTER_ERROR_MS} ms`);
         await new Promise((resolve) => setTimeout(resolve, RETRY_AFTER_ERROR_MS));
       }
+    }
+  }
+
+  /** handle(), retried by the loop on failure until MAX_TRIES_PER_EVENT, then skipped. */
+  private async handleOnce(id: string, event: Record<string, string>): Promise<void> {
+    try {
+      await this.handle(event);
+      this.failing = undefined;
+    } catch (error) {
+      // Redis away: wait for it as long as it takes, nothing is skipped
+      if (isRedisConnectionError(error) || (error instanceof ServiceError && error.code === ErrorCode.RedisUnavailable)) throw error;
+      const tries = this.failing?.id === id ? this.failing.tries + 1 : 1;
+      this.failing = { id, tries };
+      if (tries < MAX_TRIES_PER_EVENT) throw error;
+      this.failing = undefined;
+      this.logger.error(`webhook for job ${event.jobId} (${event.event} event ${id}) skipped after ${tries} failures: ${(error as Error).message}`);
     }
   }
 
