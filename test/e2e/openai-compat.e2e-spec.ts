@@ -269,6 +269,21 @@ describe('OpenAI-compatible API with the official openai SDK', () => {
     });
   });
 
+  it('temperature and our decoding extras reach whisper.cpp (the job\'s decoding report, read back from whisper_full_params)', async () => {
+    const auth = { headers: { authorization: `Bearer ${KEY}` } };
+    const { response } = await client.audio.transcriptions
+      .create({ file: await audio(), model: 'whisper-1', temperature: 0.4, ...({ beam_size: '2', no_speech_threshold: '0.5' } as object) })
+      .withResponse();
+    const { body: job } = await getJson(`${base}/jobs/${response.headers.get('x-job-id')}`, auth);
+    expect(job.result.decoding).toMatchObject({ task: 'transcribe', temperature: [0.4], beam_size: 2, no_speech_threshold: 0.5 });
+    expect(job.result.decoding.whisper_params).toMatchObject({ translate: false, temperature: 0.4, no_speech_thold: 0.5 });
+
+    // 0, OpenAI's "automatic" temperature: the fallback ladder
+    const { response: automatic } = await client.audio.transcriptions.create({ file: await audio(), model: 'whisper-1', temperature: 0 }).withResponse();
+    const { body: ladder } = await getJson(`${base}/jobs/${automatic.headers.get('x-job-id')}`, auth);
+    expect(ladder.result.decoding.temperature).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+  });
+
   describe('translations (to English)', () => {
     it('json, text, verbose_json and srt parse in the SDK; the job ran whisper with task=translate', async () => {
       const { data: json, response } = await client.audio.translations.create({ file: await audio(), model: 'whisper-1' }).withResponse();

@@ -19,7 +19,11 @@ export type OpenAiTimestampGranularity = (typeof OPENAI_TIMESTAMP_GRANULARITIES)
 /** What the /v1 route reads itself (how to answer), besides the job's options. */
 export interface OpenAiAnswerOptions {
   responseFormat: OpenAiResponseFormat;
-  /** accepted (0..1) and reported; decoding is greedy whatever the value */
+  /**
+   * OpenAI's temperature (0..1), reported in verbose_json segments. 0 (the default) means what it
+   * means at OpenAI, "raise the temperature when a window fails the log-probability checks": the
+   * job's default ladder 0, 0.2, …, 1; above 0 the job decodes at that one temperature (no fallback).
+   */
   temperature: number;
   timestampGranularities: OpenAiTimestampGranularity[];
   /** stream=true: Server-Sent Events (transcript.text.delta … transcript.text.done) instead of one body; json or text only */
@@ -52,6 +56,8 @@ const MAPPED_FIELDS = { model: 'whisper_model', language: 'allowed_languages', p
 export const OPENAI_EXTRA_FIELDS = [
   'diarize', 'align_words', 'batch_size', 'min_speakers', 'max_speakers', 'vad', 'allowed_languages',
   'max_line_width', 'max_line_count', 'max_words_per_line', 'highlight_words',
+  // decoding and VAD (temperature and language are OpenAI's own fields)
+  'beam_size', 'best_of', 'no_speech_threshold', 'condition_on_previous_text', 'vad_onset', 'vad_offset', 'chunk_size',
 ] as const;
 
 /** OpenAI fields accepted and ignored (documented): chunking is always Silero VAD here (vad=false turns it off). */
@@ -199,6 +205,8 @@ function readOpenAiAudioForm(body: Record<string, unknown>, route: OpenAiAudioRo
     mapped.initial_prompt = prompt;
     sentAs.initial_prompt = 'prompt';
   }
+  // 0 is OpenAI's "automatic" temperature: the job's default fallback ladder
+  if (answer.temperature > 0) mapped.temperature = String(answer.temperature);
   if (task === 'translate') {
     mapped.task = task;
     // the route chose the task: a .en model's refusal names the model the client sent

@@ -36,6 +36,19 @@ describe('readOpenAiTranscriptionForm', () => {
     expect(readOpenAiTranscriptionForm({ timestamp_granularities: 'word' }).answer.timestampGranularities).toEqual(['word']);
   });
 
+  it('temperature: 0 (OpenAI\'s "automatic") keeps the job\'s fallback ladder, above 0 is that one temperature', () => {
+    expect(readOpenAiTranscriptionForm({ temperature: '0' }).fields.temperature).toBeUndefined();
+    expect(resolveTranscribeForm(readOpenAiTranscriptionForm({}).fields).options.temperature).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+    expect(readOpenAiTranscriptionForm({ temperature: '0.4' }).fields.temperature).toEqual([0.4]);
+    expect(readOpenAiTranslationForm({ temperature: '1' }).fields.temperature).toEqual([1]);
+  });
+
+  it('the decoding options pass through as extras, with the option table\'s checks', () => {
+    const { fields } = readOpenAiTranscriptionForm({ beam_size: '2', best_of: '3', no_speech_threshold: '0.5', condition_on_previous_text: 'false', vad_onset: '0.6', vad_offset: '0.3', chunk_size: '10' });
+    expect(fields).toMatchObject({ beamSize: 2, bestOf: 3, noSpeechThreshold: 0.5, conditionOnPreviousText: false, vadOnset: 0.6, vadOffset: 0.3, chunkSize: 10 });
+    expect(failure({ beam_size: '9' })).toMatchObject({ code: ErrorCode.ValidationFailed, field: 'beam_size' });
+  });
+
   it('diarized_json turns diarization on; with diarize=false it is a 400', () => {
     expect(readOpenAiTranscriptionForm({ response_format: 'diarized_json' }).fields.diarize).toBe(true);
     expect(failure({ response_format: 'diarized_json', diarize: 'false' })).toMatchObject({ code: ErrorCode.ValidationFailed, field: 'response_format' });
