@@ -1,8 +1,9 @@
 import { ComputeType, Device } from '@app/contracts';
+import { logFormatVar, logLevelVar, LogSettings } from './env-logging';
 import { hostListVar, webhookSecretVar } from './env-webhooks';
 
 /** Every setting the service reads from the environment, parsed and checked once at boot. */
-export interface ServiceConfig {
+export interface ServiceConfig extends LogSettings {
   redisUrl: string;
   port: number;
   device: Device;
@@ -64,6 +65,8 @@ export interface ServiceConfig {
   webhookRetryBaseMs: number;
   /** when set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; unset, it is public like /health */
   metricsToken?: string;
+  /** requests per minute one API key (or one client IP without a key) may make, shared by every API replica through Redis; 0 = no limit (RATE_LIMIT_PER_MIN) */
+  rateLimitPerMin: number;
 }
 
 export class ConfigError extends Error {
@@ -84,6 +87,7 @@ export const ENV_VARIABLES = [
   'MODEL_DOWNLOAD_STALL_S', 'MODEL_DOWNLOAD_CONNECT_TIMEOUT_S', 'HF_ENDPOINT',
   'ALIGN_CACHE_SIZE', 'CORS_ORIGINS', 'METRICS_TOKEN', 'MODEL_IDLE_UNLOAD_S', 'WORKERS',
   'WEBHOOK_SECRET', 'OUTBOUND_ALLOWED_HOSTS', 'WEBHOOK_MAX_ATTEMPTS', 'WEBHOOK_RETRY_BASE_MS',
+  'LOG_LEVEL', 'LOG_FORMAT', 'RATE_LIMIT_PER_MIN',
 ] as const;
 
 function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -192,5 +196,8 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     webhookRetryBaseMs: intVar(env, 'WEBHOOK_RETRY_BASE_MS', 30_000, 100, 24 * 3600 * 1000),
     modelIdleUnloadS: intVar(env, 'MODEL_IDLE_UNLOAD_S', 0, 0, 30 * 24 * 3600),
     workers: intVar(env, 'WORKERS', 1, 1, 64),
+    logLevel: logLevelVar(env, 'LOG_LEVEL'),
+    logFormat: logFormatVar(env, 'LOG_FORMAT'),
+    rateLimitPerMin: intVar(env, 'RATE_LIMIT_PER_MIN', 0, 0, 1_000_000),
   };
 }

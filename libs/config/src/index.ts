@@ -1,2 +1,3 @@
 export * from './env';
+export * from './env-logging';
 export * from './config.module';

@@ -13,6 +13,8 @@ export enum ErrorCode {
   DecodeTimeout = 'decode_timeout',
   /** this key already has MAX_QUEUED_PER_KEY jobs waiting */
   TooManyQueuedJobs = 'too_many_queued_jobs',
+  /** this key (or client IP) made more than RATE_LIMIT_PER_MIN requests in the current minute */
+  RateLimited = 'rate_limited',
   InvalidAudio = 'invalid_audio',
   AudioTooLong = 'audio_too_long',
   UnknownModel = 'unknown_model',
@@ -49,6 +51,7 @@ export const ERROR_HTTP_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.RequestTimeout]: 408,
   [ErrorCode.DecodeTimeout]: 503,
   [ErrorCode.TooManyQueuedJobs]: 429,
+  [ErrorCode.RateLimited]: 429,
   [ErrorCode.InvalidAudio]: 422,
   [ErrorCode.AudioTooLong]: 413,
   [ErrorCode.UnknownModel]: 400,

@@ -13,6 +13,8 @@ export interface TranscribeJobData {
   acceptedAt: number;
   /** who submitted it: a SHA-256 digest of the API key, or "anonymous" when the API has no keys */
   owner?: string;
+  /** the submitting request's X-Request-Id: the worker's log lines for the job carry it */
+  requestId?: string;
 }
 
 /** A detect-language job: the same upload bookkeeping as a transcription, its own options. */
