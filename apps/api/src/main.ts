@@ -3,8 +3,10 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { loadConfig } from '@app/config';
+import { ProcessLogging, setUpProcessLogging } from '@app/logging';
 import { assertRedisDatabase } from '@app/redis';
 import { ApiModule } from './api.module';
+import { requestLogging } from './logging/request-logging.middleware';
 import { ApiMetrics, httpMetricsMiddleware } from './metrics';
 import { setupApiDocs } from './docs/api-docs.setup';
 import { corsOptions, helmetHeaders } from './http/browser-access';
@@ -16,14 +18,17 @@ const REQUEST_LIMIT_MS = 3_600_000;
 /** Idle keep-alive sockets outlive clients' and load balancers' (60 s), so a reused socket is never closed under a new upload. */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
-export async function bootstrapApi(): Promise<NestExpressApplication> {
+/** Logging first: every line from here on (config errors included) is JSON or pretty, with request ids. */
+export async function bootstrapApi(logging: ProcessLogging = setUpProcessLogging('api')): Promise<NestExpressApplication> {
   const config = loadConfig();
   // a database the server lacks would silently be database 0: another deployment's queue
   await assertRedisDatabase(config.redisUrl);
   // no body parsers: audio arrives as multipart (multer) and nothing else is accepted
-  const app = await NestFactory.create<NestExpressApplication>(ApiModule, { bodyParser: false });
+  const app = await NestFactory.create<NestExpressApplication>(ApiModule, { bodyParser: false, logger: logging.nest });
   app.enableShutdownHooks();
   app.disable('x-powered-by');
+  // the request id before anything can answer, so every response and line carries it
+  app.use(requestLogging(logging.root));
   // first, so refusals by the checks below are counted and timed too
   app.use(httpMetricsMiddleware(app.get(ApiMetrics)));
   app.use(helmetHeaders());

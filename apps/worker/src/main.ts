@@ -3,16 +3,17 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadConfig } from '@app/config';
+import { ProcessLogging, setUpProcessLogging } from '@app/logging';
 import { runWorkerBootChecks } from './boot-checks';
 import { WorkerModule } from './worker.module';
 
 /** A worker is a Nest application context: no HTTP server, liveness through its Redis heartbeat. */
-export async function bootstrapWorker(): Promise<void> {
+export async function bootstrapWorker(logging: ProcessLogging = setUpProcessLogging('worker')): Promise<void> {
   // before the module exists: a setting that cannot work must stop the worker before it takes a job
   const config = loadConfig();
   await runWorkerBootChecks(config, new Logger('BootChecks'));
   const graceMs = config.shutdownGraceS * 1000;
-  const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: false });
+  const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: false, logger: logging.nest });
   app.enableShutdownHooks();
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {

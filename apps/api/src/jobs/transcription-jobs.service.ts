@@ -21,6 +21,7 @@ import {
   TranscribeOptions,
   TranscriptionResult,
 } from '@app/contracts';
+import { addToLogContext, currentRequestId } from '@app/logging';
 import { AudioStore, redisDatabase } from '@app/redis';
 import { API_REDIS, TRANSCRIBE_QUEUE_EVENTS } from '../api.tokens';
 import { ANONYMOUS_OWNER, Principal } from '../auth/credentials';
@@ -80,7 +81,9 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
     const owner = ownerOf(principal);
     // anonymous callers (no API_KEYS) share one backlog and no per-key limit
     const priority = await withTimeout(this.fairShare.admit(owner, jobId, principal.kind === 'key'), REDIS_TIMEOUT_MS, redisDown);
-    const data = { options, fileName, sizeBytes: bytes.length, acceptedAt: Date.now(), owner } as JobDataMap[N];
+    // the request id goes with the job: the worker's lines for it carry the same id
+    const requestId = currentRequestId();
+    const data = { options, fileName, sizeBytes: bytes.length, acceptedAt: Date.now(), owner, ...(requestId ? { requestId } : {}) } as JobDataMap[N];
     let job: QueuedJob<N>;
     try {
       await withTimeout(this.audio.put(jobId, bytes, this.config.audioTtlS), REDIS_TIMEOUT_MS, redisDown);
@@ -102,6 +105,8 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
       await this.fairShare.untrack(owner, jobId).catch(() => undefined);
       throw error;
     }
+    addToLogContext({ job_id: jobId });
+    this.logger.log(`job ${jobId} queued (${name}, ${bytes.length} bytes)`);
     if (!wait) return { kind: 'accepted', jobId };
     try {
       const result = (await job.waitUntilFinished(this.queueEvents, this.config.syncTimeoutS * 1000)) as JobResultMap[N];

@@ -1,5 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
 import { encodeJobError, ErrorCode, JobName, JobResultMap, QueuedJob } from '@app/contracts';
+import { runWithLogContext, saneRequestId } from '@app/logging';
 
 /**
  * The worker's side of the job map (libs/contracts/src/jobs.ts): one handler per kind of job. A new
@@ -45,6 +46,8 @@ export function dispatchJob(registry: JobHandlerRegistry, job: QueuedJob): Promi
   if (!handler) {
     return Promise.reject(new UnrecoverableError(encodeJobError(ErrorCode.Internal, `this worker has no handler for job "${job.name}"`)));
   }
+  // every line logged while the job runs carries its id and the request id it was submitted with
+  const context = { job_id: String(job.id), request_id: saneRequestId((job.data as { requestId?: unknown }).requestId) };
   // the registry pairs each name with its handler, which TypeScript cannot follow through the lookup
-  return (handler as JobHandler<typeof job.name>).handle(job);
+  return runWithLogContext(context, () => (handler as JobHandler<typeof job.name>).handle(job));
 }
