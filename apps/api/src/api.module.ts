@@ -24,6 +24,7 @@ import { OpenAiController } from './openai/openai.controller';
 import { TranscribeController } from './transcribe/transcribe.controller';
 import { WorkerRegistry } from './workers/worker-registry.service';
 import { WEBHOOK_PROVIDERS } from './webhooks';
+import { RATE_LIMIT_PROVIDERS } from './rate-limit';
 
 @Module({
   imports: [
@@ -73,6 +74,7 @@ import { WEBHOOK_PROVIDERS } from './webhooks';
     GcService,
     ...WEBHOOK_PROVIDERS,
     ...METRICS_PROVIDERS,
+    ...RATE_LIMIT_PROVIDERS,
     ...MODEL_MANAGEMENT.providers,
   ],
 })
