@@ -141,6 +141,8 @@ describe('structured logs with request ids', () => {
     for (const sent of [odd, tooLong, undefined]) {
       const response = await fetch(`${base}/jobs/00000000-0000-4000-8000-000000000000`, { headers: { ...AUTH, ...(sent ? { 'x-request-id': sent } : {}) } });
       expect(response.status).toBe(404);
+      // RATE_LIMIT_PER_MIN unset: no limit, no limit headers
+      expect(response.headers.get('x-ratelimit-limit')).toBeNull();
       const id = response.headers.get('x-request-id');
       expect(id).toMatch(UUID);
       const line = await waitFor('the request\'s line', async () => logLines(api).find((entry) => entry.request_id === id), 10_000);
