@@ -29,7 +29,11 @@ async function startOnlyApi(env: Record<string, string>): Promise<{ api: Running
   const port = await freePort();
   const api = startApi(port, { WHISPER_MODEL: 'synthetic-micro', API_KEYS: KEY, ...env });
   const base = `http://127.0.0.1:${port}`;
-  await waitFor('the API', async () => ((await fetch(`${base}/health/live`)).ok ? true : undefined), 30_000);
+  try {
+    await waitFor('the API', async () => ((await fetch(`${base}/health/live`)).ok ? true : undefined), 60_000);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${api.output().slice(-3000)}`);
+  }
   return { api, base };
 }
 
@@ -98,7 +102,7 @@ describe('browser clients: CORS_ORIGINS with a list of origins', () => {
     const models = await fetch(`${base}/v1/models`, { headers: { origin: ALLOWED, authorization: `Bearer ${KEY}` } });
     expect(models.status).toBe(200);
     expect(models.headers.get('access-control-allow-origin')).toBe(ALLOWED);
-    expect(list(models.headers.get('access-control-expose-headers'))).toEqual(expect.arrayContaining(['content-disposition', 'retry-after']));
+    expect(list(models.headers.get('access-control-expose-headers'))).toEqual(expect.arrayContaining(['content-disposition', 'retry-after', 'x-job-id']));
     expect(models.headers.get('access-control-allow-credentials')).toBeNull();
 
     // a refusal is readable by the page too (401 from the guard, 415 from the body middleware)
@@ -110,7 +114,7 @@ describe('browser clients: CORS_ORIGINS with a list of origins', () => {
     expect(json.headers.get('access-control-allow-origin')).toBe(ALLOWED);
   });
 
-  it('a page on an allowed origin transcribes and reads the download name (Content-Disposition exposed)', async () => {
+  it('a page on an allowed origin transcribes and reads the download name and the job id (exposed headers)', async () => {
     const form = new FormData();
     form.append('file', new Blob([readFileSync(JFK_WAV)]), 'jfk.wav');
     form.append('response_format', 'srt');
@@ -120,6 +124,17 @@ describe('browser clients: CORS_ORIGINS with a list of origins', () => {
     expect(response.headers.get('content-disposition')).toMatch(/^attachment; filename="jfk\.srt"/);
     expect(list(response.headers.get('access-control-expose-headers'))).toContain('content-disposition');
     expect(await response.text()).toMatch(/^1\n\d{2}:\d{2}:\d{2},\d{3} --> /);
+
+    // OpenAI's route from a page: the job id header is readable too
+    const openAiForm = new FormData();
+    openAiForm.append('file', new Blob([readFileSync(JFK_WAV)]), 'jfk.wav');
+    openAiForm.append('model', 'whisper-1');
+    const openAi = await fetch(`${base}/v1/audio/transcriptions`, { method: 'POST', body: openAiForm, headers: { origin: ALSO_ALLOWED, authorization: `Bearer ${KEY}` } });
+    expect(openAi.status).toBe(200);
+    expect(openAi.headers.get('access-control-allow-origin')).toBe(ALSO_ALLOWED);
+    expect(openAi.headers.get('x-job-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(list(openAi.headers.get('access-control-expose-headers'))).toContain('x-job-id');
+    expect(((await openAi.json()) as { text: string }).text.length).toBeGreaterThan(0);
   });
 
   it('gives other origins no CORS header at all, preflight or not', async () => {

@@ -4,10 +4,11 @@ import {
   OPENAI_DEFAULT_MODEL,
   OPENAI_EXTRA_FIELDS,
   OPENAI_RESPONSE_FORMATS,
+  OPENAI_STREAM_FORMATS,
   OPENAI_TIMESTAMP_GRANULARITIES,
+  OPENAI_TRANSLATION_FORMATS,
   OptionDescription,
 } from '@app/contracts';
-import * as contracts from '@app/contracts';
 import { optionProperties, optionSchema } from './option-schemas';
 
 /**
@@ -16,14 +17,6 @@ import { optionProperties, optionSchema } from './option-schemas';
  * language, prompt ← initial_prompt), then our extras (OPENAI_EXTRA_FIELDS) exactly
  * as POST /transcribe documents them.
  */
-
-/**
- * The translation route's formats and the streamable ones, as libs/contracts/src/openai defines them
- * (read by name: the constants land with the streaming/translation work; until then OpenAI's rules).
- */
-const published = contracts as unknown as Partial<Record<'OPENAI_TRANSLATION_FORMATS' | 'OPENAI_STREAM_FORMATS', readonly string[]>>;
-export const TRANSLATION_FORMATS: readonly string[] = published.OPENAI_TRANSLATION_FORMATS ?? OPENAI_RESPONSE_FORMATS.filter((format) => format !== 'diarized_json');
-const STREAM_FORMATS: readonly string[] = published.OPENAI_STREAM_FORMATS ?? ['json', 'text'];
 
 function option(name: string): OptionDescription {
   const found = describeOptions().find((candidate) => candidate.name === name);
@@ -65,7 +58,7 @@ export function openAiTranscriptionFields(): Record<string, SchemaObject> {
     model: MODEL(),
     language: mappedFrom('language', 'the spoken language (one ISO-639-1 code): decoded in it instead of detected'),
     prompt: PROMPT(),
-    response_format: formatField(OPENAI_RESPONSE_FORMATS, `; with stream=true only ${STREAM_FORMATS.join(' or ')}`),
+    response_format: formatField(OPENAI_RESPONSE_FORMATS, `; with stream=true only ${OPENAI_STREAM_FORMATS.join(' or ')}`),
     temperature: TEMPERATURE,
     timestamp_granularities: {
       type: 'array',
@@ -88,7 +81,7 @@ export function openAiTranslationFields(): Record<string, SchemaObject> {
   return {
     model: MODEL(),
     prompt: mappedFrom('initial_prompt', 'text that conditions the decoder, in English (our initial_prompt)'),
-    response_format: formatField(TRANSLATION_FORMATS),
+    response_format: formatField(OPENAI_TRANSLATION_FORMATS),
     temperature: TEMPERATURE,
     ...extras(),
   };

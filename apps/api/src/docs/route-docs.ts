@@ -6,11 +6,12 @@ import {
   FORMAT_MEDIA,
   FORMAT_OPTION_NAMES,
   OPENAI_RESPONSE_FORMATS,
+  OPENAI_TRANSLATION_FORMATS,
   RESPONSE_FORMATS,
 } from '@app/contracts';
 import { ref } from './body-schemas';
 import { multipartBody, optionProperties, optionSchema, queryParameters } from './option-schemas';
-import { openAiTranscriptionFields, openAiTranslationFields, TRANSLATION_FORMATS } from './openai-forms';
+import { openAiTranscriptionFields, openAiTranslationFields } from './openai-forms';
 
 /**
  * What each route does, takes and answers, keyed by "METHOD /path" as Nest maps it. The document
@@ -96,7 +97,8 @@ function openAiTranscriptResponses(formats: readonly string[], stream: boolean):
       },
     };
   }
-  return { '200': { description: 'The transcript in response_format', content } };
+  const headers = { 'X-Job-Id': { description: 'the job behind the answer: GET /jobs/{id}/result has the transcript in other formats', schema: { type: 'string' } } };
+  return { '200': { description: 'The transcript in response_format', headers, content } };
 }
 
 export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
@@ -236,7 +238,7 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     description:
       "OpenAI's translation API: speech in any language → English text (whisper's translate task). English is the only target language. Needs a multilingual model (not .en).",
     body: () => multipartBody(openAiTranslationFields(), "the audio in `file`, OpenAI's fields and our extras"),
-    responses: () => openAiTranscriptResponses(TRANSLATION_FORMATS, false),
+    responses: () => openAiTranscriptResponses(OPENAI_TRANSLATION_FORMATS, false),
     errors: [...UPLOAD_ERRORS, ErrorCode.TranscriptionTimeout],
   },
 };
