@@ -9,6 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import {
+  describeDetectLanguageOptions,
   describeOptions,
   ERROR_HTTP_STATUS,
   ErrorCode,
@@ -210,6 +211,14 @@ describe('OpenAPI document and Swagger UI', () => {
     expect(form.properties.file).toMatchObject({ type: 'string', format: 'binary' });
     const options = describeOptions();
     expect(options.length).toBeGreaterThan(10);
+    for (const option of options) expectOptionField(form.properties[option.name], option);
+    expect(Object.keys(form.properties).sort()).toEqual(['file', ...options.map((option) => option.name)].sort());
+  });
+
+  it('POST /detect-language: the binary file and its own options table', () => {
+    const form = document.paths['/detect-language'].post.requestBody.content['multipart/form-data'].schema;
+    expect(form.properties.file).toMatchObject({ type: 'string', format: 'binary' });
+    const options = describeDetectLanguageOptions();
     for (const option of options) expectOptionField(form.properties[option.name], option);
     expect(Object.keys(form.properties).sort()).toEqual(['file', ...options.map((option) => option.name)].sort());
   });
