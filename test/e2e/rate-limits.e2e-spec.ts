@@ -5,6 +5,7 @@
  * IP without keys; the Redis storage's window on its own.
  */
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import Redis from 'ioredis';
 import { RedisThrottlerStorage } from '../../apps/api/src/rate-limit/redis-throttler.storage';
 import { freePort, prepareRedis, RunningProcess, startApi, TEST_REDIS_URL, waitFor } from '../support/service-harness';
@@ -26,6 +27,17 @@ async function call(url: string, headers: Record<string, string> = {}) {
     body = text;
   }
   return { status: response.status, headers: response.headers, body };
+}
+
+/** GET from a chosen loopback address (127.0.0.x): another client IP as the API sees it. */
+function callFrom(localAddress: string, url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    http.get(url, { localAddress, headers }, (response) => {
+      let text = '';
+      response.on('data', (chunk) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
+    }).on('error', reject);
+  });
 }
 
 describe('rate limits shared by API replicas through Redis', () => {
@@ -100,14 +112,28 @@ describe('rate limits shared by API replicas through Redis', () => {
     expect((await call(`${first}/docs/openapi.json`, auth(KEY))).status).toBe(200);
   });
 
-  it('limits by client IP when the API has no keys', async () => {
-    for (let i = 1; i <= 3; i++) expect((await call(`${keyless}${randomJob()}`)).status).toBe(404);
-    const refused = await call(`${keyless}${randomJob()}`);
+  it('counts refused keys against the client IP: guessing keys ends in 429 too', async () => {
+    const from = '127.0.0.2';
+    for (let i = 1; i <= LIMIT; i++) {
+      const answer = await callFrom(from, `${i % 2 ? first : second}${randomJob()}`, auth(`guess-${i}`));
+      expect(`${i}: ${answer.status}`).toBe(`${i}: 403`);
+    }
+    expect((await callFrom(from, `${first}${randomJob()}`, auth('guess-11'))).status).toBe(429);
+    expect((await callFrom(from, `${second}${randomJob()}`)).status).toBe(429);
+    // the valid key with budget left, from the same address, is its own budget
+    expect((await callFrom(from, `${first}${randomJob()}`, auth(OTHER_KEY))).status).toBe(404);
+  });
+
+  it('limits by client IP when the API has no keys; another IP is unaffected', async () => {
+    const from = '127.0.0.3';
+    for (let i = 1; i <= 3; i++) expect((await callFrom(from, `${keyless}${randomJob()}`)).status).toBe(404);
+    const refused = await callFrom(from, `${keyless}${randomJob()}`);
     expect(refused.status).toBe(429);
     expect(refused.body.error.code).toBe('rate_limited');
     // a made-up key counts against the same address: rotating keys gains nothing
-    expect((await call(`${keyless}${randomJob()}`, auth('made-up'))).status).toBe(429);
-    expect((await call(`${keyless}/health/live`)).status).toBe(200);
+    expect((await callFrom(from, `${keyless}${randomJob()}`, auth('made-up'))).status).toBe(429);
+    expect((await callFrom(from, `${keyless}/health/live`)).status).toBe(200);
+    expect((await callFrom('127.0.0.4', `${keyless}${randomJob()}`)).status).toBe(404);
   });
 });
 

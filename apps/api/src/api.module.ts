@@ -68,13 +68,14 @@ import { RATE_LIMIT_PROVIDERS } from './rate-limit';
       inject: [SERVICE_CONFIG],
       useFactory: (config: ServiceConfig) => new Credentials(config.apiKeys, config.adminToken),
     },
+    // before AccessGuard (global guards run in this order): refused keys count against their IP too
+    ...RATE_LIMIT_PROVIDERS,
     { provide: APP_GUARD, useClass: AccessGuard },
     WorkerRegistry,
     TranscriptionJobsService,
     GcService,
     ...WEBHOOK_PROVIDERS,
     ...METRICS_PROVIDERS,
-    ...RATE_LIMIT_PROVIDERS,
     ...MODEL_MANAGEMENT.providers,
   ],
 })
