@@ -5,7 +5,7 @@ import { DOCS_PATH } from '../http/browser-access';
 import { buildOpenApiDocument } from './openapi-document';
 
 /** The OpenAPI document's URL. */
-export const OPENAPI_JSON_PATH = `${DOCS_PATH}/openapi.json`;
+const OPENAPI_JSON_PATH = `${DOCS_PATH}/openapi.json`;
 
 /**
  * Swagger UI at /docs and the document at /docs/openapi.json, public (plain Express routes: the

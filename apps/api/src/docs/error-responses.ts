@@ -58,7 +58,7 @@ const DESCRIPTIONS: Readonly<Record<number, string>> = {
   504: 'The transcript was not ready within SYNC_TIMEOUT_S (the job goes on)',
 };
 
-export type ErrorShape = 'service' | 'openai';
+type ErrorShape = 'service' | 'openai';
 
 /** The responses for these error codes, grouped by status, with an example of each code. */
 export function errorResponses(codes: readonly ErrorCode[], shape: ErrorShape): ResponsesObject {

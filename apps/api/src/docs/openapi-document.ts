@@ -27,8 +27,7 @@ const SECURITY: Readonly<Record<AccessLevel, SecurityRequirementObject[]>> = {
 /** The guard's refusals: only where a key is needed, and only when API_KEYS (or ADMIN_TOKEN) is set. */
 const authErrors = (access: AccessLevel): ErrorCode[] => (access === 'public' ? [] : [ErrorCode.Unauthorized, ErrorCode.Forbidden]);
 
-const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
-type HttpMethod = (typeof HTTP_METHODS)[number];
+type HttpMethod = 'get' | 'put' | 'post' | 'delete' | 'options' | 'head' | 'patch' | 'trace';
 
 function pathParameters(route: ApiRoute, doc: RouteDoc): ParameterObject[] {
   return [...route.path.matchAll(/:([A-Za-z0-9_]+)/g)].map(

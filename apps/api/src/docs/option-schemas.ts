@@ -15,7 +15,7 @@ import { OptionDescription } from '@app/contracts';
 export const LIST_ITEMS_EXTENSION = 'x-comma-separated-items';
 
 /** A list option: its value is a comma-separated string of items. */
-export const isListOption = (option: OptionDescription): boolean =>
+const isListOption = (option: OptionDescription): boolean =>
   Array.isArray(option.default) || option.items !== undefined || option.maxItems !== undefined;
 
 /** The JSON type of one value (of the option, or of each item of a list option). */
@@ -58,7 +58,7 @@ export function optionProperties(options: readonly OptionDescription[]): Record<
 }
 
 /** The uploaded audio: multipart field `file`. */
-export const FILE_FIELD: SchemaObject = {
+const FILE_FIELD: SchemaObject = {
   type: 'string',
   format: 'binary',
   description: 'the audio (or video) file, any format ffmpeg decodes; at most MAX_UPLOAD_MB and MAX_AUDIO_SECONDS',
