@@ -43,6 +43,16 @@ describe('transcribeChunks streams each chunk\'s segments in transcript order', 
     expect(segments.map((s) => s.text)).toEqual(['chunk0', 'chunk1', 'chunk2', 'chunk3']);
   });
 
+  it('without a listener it decodes all the same (and ends)', async () => {
+    const segments = await transcribeChunks(fakeModel([5, 1, 5, 1]), pcm, chunks, {
+      language: 'en',
+      plan: { concurrency: 2, threadsPerDecoder: 1 },
+      signal: new AbortController().signal,
+      onProgress: () => undefined,
+    });
+    expect(segments.map((s) => s.text)).toEqual(['chunk0', 'chunk1', 'chunk2', 'chunk3']);
+  });
+
   it('one decoder: every chunk as it finishes, times on the original timeline', async () => {
     const delivered: WhisperSegment[][] = [];
     await transcribeChunks(fakeModel([5, 5, 5, 5]), pcm, chunks, {

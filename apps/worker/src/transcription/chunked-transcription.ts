@@ -69,7 +69,8 @@ export async function transcribeChunks(
       done += chunk.end - chunk.start;
       options.onProgress(done, total);
       // in chunk order: a chunk that finishes before an earlier one waits for it
-      while (delivered < chunks.length && results[delivered] !== undefined) options.onChunkDecoded?.(results[delivered++]);
+      // (the index moves outside the call: `f?.(x++)` skips the increment when there is no f)
+      for (; delivered < chunks.length && results[delivered] !== undefined; delivered++) options.onChunkDecoded?.(results[delivered]);
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.plan.concurrency, chunks.length) }, decoder));
