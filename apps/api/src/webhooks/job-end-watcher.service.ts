@@ -127,16 +127,13 @@ export class JobEndWatcher implements OnApplicationBootstrap, OnApplicationShutd
     return (await this.redis.get(WebhookRedisKeys.eventsCursor)) ?? '0-0';
   }
 
-  private async callbackOf(jobId: string): Promise<WebhookTarget | undefined> {
-    const job = await this.transcriptions.getJob(jobId);
-    if (!job || job.name !== JobName.Transcribe) return undefined;
-    return webhookTarget((job.data as TranscribeJobData).options);
-  }
-
   private async rememberTarget(jobId: string): Promise<void> {
-    const target = await this.callbackOf(jobId);
+    const job = await this.transcriptions.getJob(jobId);
+    const target = job && job.name === JobName.Transcribe ? webhookTarget((job.data as TranscribeJobData).options) : undefined;
+    // a replayed 'added' of a job that has ended meanwhile needs no copy (it would only keep the secret around)
+    if (!target || ['completed', 'failed'].includes(await job!.getState())) return;
     // as long as the audio may wait for a worker; a job still queued after that fails (no audio)
-    if (target) await this.redis.set(WebhookRedisKeys.pendingTarget(jobId), JSON.stringify(target), 'EX', this.config.audioTtlS);
+    await this.redis.set(WebhookRedisKeys.pendingTarget(jobId), JSON.stringify(target), 'EX', this.config.audioTtlS);
   }
 
   private async ended(jobId: string): Promise<void> {
