@@ -167,6 +167,12 @@ describe('structured logs with request ids', () => {
     }, 60_000);
     const done = await waitFor('the worker\'s done line', async () => logLines(worker).find((line) => line.msg.startsWith(`job ${jobId} done`)), 10_000);
     expect(done).toMatchObject({ job_id: jobId, request_id: requestId, level: 'info', context: 'TranscriptionProcessor' });
+    // the API's lines about the job carry its id too: the status request's closing line
+    const status = await fetch(`${base}/jobs/${jobId}`, { headers: { ...AUTH, 'x-request-id': 'status-read-1' } });
+    expect(status.status).toBe(200);
+    await status.json();
+    const statusLine = await waitFor('the status request\'s line', async () => logLines(api).find((line) => line.request_id === 'status-read-1' && line.status === 200), 10_000);
+    expect(statusLine).toMatchObject({ job_id: jobId, method: 'GET', path: `/jobs/${jobId}` });
   });
 
   it('writes pretty lines with LOG_FORMAT=pretty (and JSON again with LOG_FORMAT=json)', async () => {
@@ -175,12 +181,12 @@ describe('structured logs with request ids', () => {
     const pretty = startApi(prettyPort, { WHISPER_MODEL: 'synthetic-micro', LOG_FORMAT: 'pretty' });
     const json = startApi(jsonPort, { WHISPER_MODEL: 'synthetic-micro', LOG_FORMAT: 'json', LOG_LEVEL: 'warn' });
     try {
-      await waitFor('the pretty API', async () => (pretty.output().includes('listening on') ? true : undefined), 30_000);
+      await waitFor('the pretty API', async () => (pretty.output().includes('listening on') ? true : undefined), 60_000);
       const line = pretty.output().split('\n').find((entry) => entry.includes('listening on')) ?? '';
       expect(line).toMatch(/INFO.*\[API\] listening on 127\.0\.0\.1:\d+/);
       expect(() => JSON.parse(line)).toThrow();
       // LOG_LEVEL=warn: the info lines are gone, what is there is JSON
-      await waitFor('the JSON API', async () => ((await fetch(`http://127.0.0.1:${jsonPort}/health/live`).catch(() => undefined))?.ok ? true : undefined), 30_000);
+      await waitFor('the JSON API', async () => ((await fetch(`http://127.0.0.1:${jsonPort}/health/live`).catch(() => undefined))?.ok ? true : undefined), 60_000);
       expect(json.output()).not.toContain('listening on');
       expect(() => logLines(json)).not.toThrow();
     } finally {

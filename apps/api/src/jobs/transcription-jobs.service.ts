@@ -210,6 +210,8 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
     if (!job || job.name !== JobName.Transcribe) return undefined;
     // a job's data is what the API wrote, but read defensively: a foreign or damaged job has none
     if (!mayAccess(principal, (job.data as TranscribeJobData | undefined)?.owner)) return undefined;
+    // the request's lines from here on are about this job
+    addToLogContext({ job_id: jobId });
     return job as TranscribeJob;
   }
 
