@@ -131,7 +131,8 @@ export function compressionRatio(text: string): number {
 export function writeVerboseJson(result: TranscriptionResult, options: VerboseJsonOptions = {}): VerboseJson {
   const finite = (n: number) => typeof n === 'number' && Number.isFinite(n);
   return {
-    task: options.task ?? 'transcribe',
+    // the route's own task (translations) first, else what the job was decoded with
+    task: options.task ?? result.decoding?.task ?? 'transcribe',
     language: languageName(result.language),
     duration: result.duration,
     text: transcriptText(result),
