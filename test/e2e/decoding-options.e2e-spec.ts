@@ -2,9 +2,10 @@
  * Decoding options end to end (issue 12, item 3) through POST /transcribe, the real worker and
  * whisper.cpp: a 400 for bad values, and each option's effect. The effect is read from what the
  * addon reports it passed to whisper_full (result.decoding.whisper_params, read back from the
- * struct) and, where the generated models allow, from the output: a micro model with a random
- * (unscripted) decoder makes sampling, beam search, best_of, no_speech_threshold and the previous
- * text's prompt change the text; the VAD options change the chunks.
+ * struct) and from the output: a micro model with a random (unscripted) decoder reacts to its
+ * context, so the task token, the initial prompt, sampling, beam search, best_of,
+ * no_speech_threshold and the previous text's prompt each change the text; the VAD options change
+ * the chunks.
  */
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -109,6 +110,18 @@ describe('decoding options end to end', () => {
     const { status, body: refused } = await postTranscribe(stack.base, jfk, { task: 'translate', whisper_model: 'synthetic-micro-en' });
     expect(status).toBe(400);
     expect(refused.error).toMatchObject({ field: 'task', message: expect.stringContaining('task=translate needs a multilingual model') });
+  });
+
+  it('the decoder itself sees the task token and the prompt: on the random decoder, translate and a prompt each change the text', async () => {
+    const transcribed = await transcribe({ ...randomDecoder, vad: 'false' });
+    const translated = await transcribe({ ...randomDecoder, vad: 'false', task: 'translate' });
+    const prompted = await transcribe({ ...randomDecoder, vad: 'false', initial_prompt: 'Ask not what your country can do for you.' });
+    expect(text(transcribed).length).toBeGreaterThan(0);
+    // <|translate|> instead of <|transcribe|> in the decoder's context
+    expect(text(translated)).not.toBe(text(transcribed));
+    // <|startofprev|> and the prompt's tokens before <|startoftranscript|>
+    expect(text(prompted)).not.toBe(text(transcribed));
+    expect(prompted.decoding.whisper_params.n_prompt_tokens).toBeGreaterThan(5);
   });
 
   it('language forces the decoding language without detection', async () => {
