@@ -252,6 +252,29 @@ describe('OpenAI-compatible API with the official openai SDK', () => {
       expect((thrown as APIError).error).toEqual({ message: expect.any(String), type: 'invalid_request_error', param: null, code: 'job_cancelled' });
     });
 
+    it('a job cancelled while still queued (its worker never runs it): the stream ends with job_cancelled from the job\'s status', async () => {
+      // one worker, one job at a time: the first stream's job keeps it busy while the second waits
+      const busy = await client.audio.transcriptions
+        .create({ file: await toFile(encodeWav(repeatSpeech(readPcm16Wav(jfk), 200, 3)), 'busy.wav'), model: 'whisper-1', stream: true, ...streamExtras })
+        .withResponse();
+      const { data: waiting, response } = await client.audio.transcriptions
+        .create({ file: await audio(), model: 'whisper-1', stream: true })
+        .withResponse();
+      const jobId = response.headers.get('x-job-id');
+      const { body: queued } = await getJson(`${base}/jobs/${jobId}`, { headers: { authorization: `Bearer ${KEY}` } });
+      expect(queued.status).toBe('queued');
+      expect((await fetch(`${base}/jobs/${jobId}`, { method: 'DELETE', headers: { authorization: `Bearer ${KEY}` } })).status).toBe(200);
+      const events: unknown[] = [];
+      const thrown = await (async () => {
+        for await (const event of waiting) events.push(event);
+      })().then(() => undefined, (error: unknown) => error);
+      expect(events).toEqual([]);
+      expect(thrown).toBeInstanceOf(APIError);
+      expect((thrown as APIError).error).toMatchObject({ type: 'invalid_request_error', code: 'job_cancelled' });
+      busy.data.controller.abort();
+      await fetch(`${base}/jobs/${busy.response.headers.get('x-job-id')}`, { method: 'DELETE', headers: { authorization: `Bearer ${KEY}` } });
+    });
+
     it('a client that stops reading does not cancel the job: its transcript is at GET /jobs/{X-Job-Id}/result', async () => {
       const { data: stream, response } = await client.audio.transcriptions
         .create({ file: await toFile(long, 'long.wav'), model: 'whisper-1', stream: true, ...streamExtras })
