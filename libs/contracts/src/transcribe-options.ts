@@ -94,13 +94,14 @@ export const TRANSCRIBE_OPTIONS = [
     name: 'no_speech_threshold', key: 'noSpeechThreshold', scope: 'job', type: 'number', min: 0, max: 1, default: 0.6,
     doc:
       "whisper.cpp's no_speech_thold: a window whose no-speech probability is above this and whose avg logprob is below -1 " +
-      'is dropped as silence (no segments); at or below it, a failing window falls back to the next temperature',
+      'is taken as silence: no segments, and no retry at the next temperature',
   },
   {
     name: 'condition_on_previous_text', key: 'conditionOnPreviousText', scope: 'job', type: 'bool', default: true,
     doc:
-      "true: each 30 s window within one decoding pass is prompted with the previous window's text (whisper.cpp's behaviour); " +
-      'false: only initial_prompt. Each VAD chunk is a pass of its own, so this matters for chunks longer than one window and for vad=false',
+      "true: each 30 s window of a decoding pass is prompted with the previous window's text (whisper.cpp's behaviour); " +
+      'false: only with initial_prompt. Each VAD chunk is a pass of its own (never prompted with another chunk\'s text), ' +
+      'so this matters with vad=false and when whisper needs more than one window for a chunk',
   },
   {
     name: 'vad_onset', key: 'vadOnset', scope: 'job', type: 'number', min: 0, max: 1, default: 0.5,
