@@ -135,6 +135,33 @@ describe('model management (ADMIN_TOKEN set, default model synthetic-micro)', ()
     expect(replyOf(stack, again.body)).toMatchObject({ status: 'not_loaded', models_unloaded: 0 });
   });
 
+  it('DELETE of a model a running job holds: pending, the job completes, the model is freed when it ends', async () => {
+    const jfk = readPcm16Wav(readFileSync(JFK_WAV));
+    const { status, body } = await postTranscribe(base, encodeWav(repeatSpeech(jfk, 60, 2)), {
+      async: 'true',
+      allowed_languages: 'en',
+      vad: 'false',
+      whisper_model: 'synthetic-tiny',
+    });
+    expect(status).toBe(202);
+    const jobUrl = `${base}/jobs/${body.job_id}`;
+    await waitFor('the job to transcribe', async () => ((await getJson(jobUrl)).body.stage === 'transcribe' ? true : undefined), 60_000, 50);
+    const unload = await call(base, 'DELETE', '/models/synthetic-tiny');
+    const reply = replyOf(stack, unload.body);
+    console.log(`unload during a job: ${JSON.stringify(reply)}`);
+    expect(reply).toMatchObject({ status: 'unloaded', models_unloaded: 1, models_pending: 1 });
+    // the worker beat after answering: the model shows as draining, held by the job
+    expect(loadedOn(await catalog(stack), 'synthetic-tiny')).toMatchObject([{ in_use: 1, draining: true }]);
+    const done = await waitFor('the job to finish', async () => {
+      const { body: job } = await getJson(jobUrl);
+      return ['completed', 'failed', 'cancelled'].includes(job.status) ? job : undefined;
+    }, 240_000, 200);
+    expect({ status: done.status, error: done.error }).toEqual({ status: 'completed', error: undefined });
+    expect(done.result.segments.length).toBeGreaterThan(3);
+    await waitFor('the model to be freed after the job', async () => (loadedOn(await catalog(stack), 'synthetic-tiny').length === 0 ? true : undefined), 10_000, 100);
+    expect(stack.worker.output()).toMatch(/unloading whisper:ggml-synthetic-tiny\.bin:cpu \(removed\) once 1 job\(s\) using it let go/);
+  }, 300_000);
+
   it('an official model that cannot be downloaded from here: the worker answers with model_unavailable', async () => {
     const { status, body } = await call(base, 'POST', '/models/tiny/load');
     expect(status).toBe(200);
