@@ -15,3 +15,4 @@ export * from './job-events';
 export * from './detect-language';
 export * from './metrics';
 export * from './webhooks';
+export * from './job-list';

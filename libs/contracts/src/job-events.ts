@@ -1,4 +1,5 @@
 import type { JobError } from './errors';
+import type { JobStage, ModelDownloadProgress } from './jobs';
 
 /**
  * A job's event channel: what its worker says while it runs, for readers in another process (the
@@ -13,6 +14,16 @@ export const jobEventsKey = (jobId: string): string => `tx:events:${jobId}`;
 export const JOB_EVENTS_MAX_LEN = 10_000;
 /** TTL while the job runs: a worker that dies mid-job must not leave its stream behind for ever. */
 export const JOB_EVENTS_RUNNING_TTL_S = 24 * 3600;
+
+/** The worker's progress: a new stage, or the same stage further on (rate-limited by the worker). */
+export interface ActiveEvent {
+  type: 'active';
+  stage: JobStage;
+  /** the job's percent (0..100), as GET /jobs/:id reports it */
+  percent: number;
+  /** while stage is downloading_model */
+  download?: ModelDownloadProgress;
+}
 
 /** A stretch of transcript, in order: `index` counts the job's segments from 0 (a rerun of the job repeats the same indices). */
 export interface SegmentEvent {
@@ -31,13 +42,16 @@ export interface CompletedEvent {
   language: string;
 }
 
-/** The job failed or was cancelled: the error as the job's status reports it. */
+/**
+ * The job failed or was cancelled (code job_cancelled): the error as the job's status reports it.
+ * The worker writes it, or the API when DELETE removes a job no worker has taken.
+ */
 export interface FailedEvent {
   type: 'failed';
   error: JobError;
 }
 
-export type JobEvent = SegmentEvent | CompletedEvent | FailedEvent;
+export type JobEvent = ActiveEvent | SegmentEvent | CompletedEvent | FailedEvent;
 export type JobEventType = JobEvent['type'];
 
 /** One event as read back, with its stream id (the resume point: read again "after this id"). */
@@ -54,7 +68,7 @@ export function encodeJobEvent(event: JobEvent): [string, string, string, string
   return ['type', event.type, 'data', JSON.stringify(event)];
 }
 
-const EVENT_TYPES: readonly JobEventType[] = ['segment', 'completed', 'failed'];
+const EVENT_TYPES: readonly JobEventType[] = ['active', 'segment', 'completed', 'failed'];
 
 /** A stream entry's fields ([k1, v1, k2, v2, …] as XREAD returns them) → the event; undefined for an entry this version does not know. */
 export function decodeJobEvent(fields: readonly string[]): JobEvent | undefined {
@@ -66,4 +80,17 @@ export function decodeJobEvent(fields: readonly string[]): JobEvent | undefined 
   } catch {
     return undefined;
   }
+}
+
+/**
+ * GET /jobs/:id/events (Server-Sent Events): what a client receives. `queued` is the job's place in
+ * line, recomputed while it waits (no SSE id: it is not replayed, a reconnect gets the current one);
+ * the others carry their stream entry's id, so Last-Event-ID resumes after them. Exactly one of
+ * completed / failed / cancelled comes last, then the response ends.
+ */
+export type JobSseEventName = 'queued' | 'active' | 'segment' | 'completed' | 'failed' | 'cancelled';
+
+/** `queued`: 1 = the next job a free worker takes; null when the queue does not say (paused, delayed). */
+export interface QueuedSseData {
+  position: number | null;
 }

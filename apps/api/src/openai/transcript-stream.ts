@@ -95,6 +95,8 @@ export class TranscriptStreamer {
   /** Writes the events' SSE messages; true once the job's final event was written. */
   private deliver(jobId: string, events: JobEvent[], deltas: TranscriptDeltas, send: (event: OpenAiStreamEvent) => void, rename: ErrorRenamer): boolean {
     for (const event of events) {
+      // progress has no OpenAI event
+      if (event.type === 'active') continue;
       if (event.type === 'segment') {
         const delta = deltas.push(event);
         if (delta) send(delta);

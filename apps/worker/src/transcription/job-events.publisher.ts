@@ -8,6 +8,7 @@ import {
   JobError,
   JobEvent,
   jobEventsKey,
+  JobProgress,
   SegmentResult,
   transcriptText,
   TranscriptionResult,
@@ -31,10 +32,14 @@ export class JobEventsPublisher {
   }
 }
 
+/** While a stage goes on, at most one `active` event this often (a new stage goes out at once). */
+export const ACTIVE_EVENT_INTERVAL_MS = 1_000;
+
 /** One job's events. Calls return at once; the writes go out one after another, in call order. */
 export class JobEventSink {
   private chain: Promise<void> = Promise.resolve();
   private warned = false;
+  private lastActive?: { progress: JobProgress; at: number };
 
   constructor(
     private readonly redis: Redis,
@@ -42,6 +47,20 @@ export class JobEventSink {
     private readonly finishedTtlS: number,
     private readonly logger: Logger,
   ) {}
+
+  /**
+   * The job's progress as the worker records it: a new stage at once, the same stage's movement at
+   * most every ACTIVE_EVENT_INTERVAL_MS, so whisper's per-percent callbacks do not flood the stream.
+   */
+  progress(progress: JobProgress, now = Date.now()): void {
+    const last = this.lastActive;
+    if (last && last.progress.stage === progress.stage) {
+      const moved = progress.percent !== last.progress.percent || progress.download?.received_bytes !== last.progress.download?.received_bytes;
+      if (!moved || now - last.at < ACTIVE_EVENT_INTERVAL_MS) return;
+    }
+    this.lastActive = { progress, at: now };
+    this.publish({ type: 'active', stage: progress.stage, percent: progress.percent, ...(progress.download ? { download: progress.download } : {}) });
+  }
 
   /** Segments as the decoder finished them, in transcript order. */
   segments(segments: readonly SegmentResult[]): void {

@@ -25,7 +25,7 @@ import { LanguageDetectionHandler } from '../language/language-detection.handler
 import { WhisperModelsService } from '../models/whisper-models.service';
 import { WORKER_REDIS } from '../worker.tokens';
 import { ActiveJobsRegistry } from './active-jobs.registry';
-import { JobEventsPublisher } from './job-events.publisher';
+import { JobEventSink, JobEventsPublisher } from './job-events.publisher';
 import { stageStart } from './pipeline-stages';
 import { PipelineHooks, TranscriptionPipeline } from './transcription-pipeline.service';
 
@@ -93,7 +93,7 @@ export class TranscriptionProcessor extends WorkerHost implements OnApplicationB
       if (!bytes) throw new ServiceError(ErrorCode.AudioExpired, 'the uploaded audio expired before a worker could process it');
       const result = await this.pipeline.run(jobId, data, bytes, {
         signal: controller.signal,
-        ...this.progressReporter(job),
+        ...this.progressReporter(job, events),
         onSegments: (segments) => events.segments(segments),
       });
       result.timings_ms = { queued: Math.max(0, started - data.acceptedAt), ...result.timings_ms };
@@ -112,12 +112,16 @@ export class TranscriptionProcessor extends WorkerHost implements OnApplicationB
     }
   }
 
-  /** Writes progress to Redis only when it moved, so whisper's and the downloader's callbacks don't flood it. */
-  private progressReporter(job: Job): Pick<PipelineHooks, 'onProgress' | 'onModelDownload'> {
+  /**
+   * Writes progress to Redis only when it moved, so whisper's and the downloader's callbacks don't
+   * flood it; the job's event stream gets it too (GET /jobs/:id/events), rate-limited by the sink.
+   */
+  private progressReporter(job: Job, events: JobEventSink): Pick<PipelineHooks, 'onProgress' | 'onModelDownload'> {
     let last: JobProgress = { stage: 'queued', percent: -1 };
     const write = (progress: JobProgress) => {
       last = progress;
       job.updateProgress(progress).catch(() => undefined);
+      events.progress(progress);
     };
     return {
       onProgress: (stage, percent) => {
