@@ -223,6 +223,32 @@ export const BODY_SCHEMAS = {
       error: { type: 'object', required: ['code', 'message'], properties: { code: str(), message: str(), field: str(), error_id: str() } },
     },
   },
+  JobSummary: {
+    type: 'object',
+    required: ['job_id', 'status', 'stage', 'progress', 'created_at'],
+    description: 'a job as GET /jobs lists it: its view without the result',
+    properties: {
+      job_id: str(),
+      status: { type: 'string', enum: PUBLIC_JOB_STATUSES },
+      stage: str(),
+      progress: num('0..100'),
+      created_at: { type: 'string', format: 'date-time' },
+      started_at: { type: 'string', format: 'date-time', description: 'when a worker took it' },
+      finished_at: { type: 'string', format: 'date-time', description: 'when it completed, failed or its worker stopped it' },
+      file_name: str('the upload\'s name'),
+      duration: num('seconds of audio, once completed'),
+      language: str('once completed'),
+      error: { type: 'object', required: ['code', 'message'], properties: { code: str(), message: str(), field: str(), error_id: str() } },
+    },
+  },
+  JobList: {
+    type: 'object',
+    required: ['jobs'],
+    properties: {
+      jobs: { type: 'array', items: ref('JobSummary'), description: 'newest first' },
+      next_cursor: str('pass as `cursor` for the next (older) page; absent on the last page'),
+    },
+  },
   Health: {
     type: 'object',
     required: ['status'],

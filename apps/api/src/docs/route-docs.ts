@@ -4,6 +4,9 @@ import {
   describeOptions,
   ErrorCode,
   FORMAT_MEDIA,
+  JOB_LIST_DEFAULT_LIMIT,
+  JOB_LIST_MAX_LIMIT,
+  JOB_LIST_STATUSES,
   FORMAT_OPTION_NAMES,
   OPENAI_RESPONSE_FORMATS,
   OPENAI_TRANSLATION_FORMATS,
@@ -121,6 +124,35 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     body: () => multipartBody(optionProperties(describeDetectLanguageOptions()), 'the audio in `file`, the model and how many languages to list'),
     responses: () => ({ '200': json('DetectLanguage', 'The most probable language and the `top` ones') }),
     errors: [...UPLOAD_ERRORS, ErrorCode.TranscriptionTimeout],
+  },
+  'GET /jobs': {
+    tag: 'jobs',
+    summary: "The caller's own jobs, newest first",
+    description: "An API key lists the jobs it submitted (the admin token: every job), each as its view without the result. `next_cursor` pages on to older ones.",
+    query: () => [
+      { name: 'status', in: 'query', required: false, description: 'only jobs in this status', schema: { type: 'string', enum: [...JOB_LIST_STATUSES] } },
+      { name: 'limit', in: 'query', required: false, description: 'jobs per page', schema: { type: 'integer', minimum: 1, maximum: JOB_LIST_MAX_LIMIT, default: JOB_LIST_DEFAULT_LIMIT } },
+      { name: 'cursor', in: 'query', required: false, description: "the previous page's next_cursor", schema: { type: 'string' } },
+    ],
+    responses: () => ({ '200': json('JobList', 'A page of jobs') }),
+    errors: [ErrorCode.ValidationFailed, ErrorCode.RedisUnavailable, ErrorCode.Internal],
+  },
+  'GET /jobs/:id/events': {
+    tag: 'jobs',
+    summary: "A job's progress as Server-Sent Events",
+    description:
+      '`queued` `{"position"}` (1 = next; recomputed while it waits, sent without an id), `active` `{"stage","percent"}`, `segment` `{"index","start","end","text"}` as each is decoded, then exactly one of `completed` (the job view with its result), `failed` or `cancelled` (the error body), and the response ends. ' +
+      'Each event but `queued` has an `id:`; `Last-Event-ID` resumes after it with nothing lost or repeated (204 once the final event was seen, so EventSource stops). `: ping` comments every 15 s. An API key sees its own jobs only (others are 404).',
+    query: () => [
+      { name: 'Last-Event-ID', in: 'header', required: false, description: 'the id of the last event received', schema: { type: 'string' } },
+      { name: 'last_event_id', in: 'query', required: false, description: 'the same, for EventSource polyfills that cannot set the header', schema: { type: 'string' } },
+    ],
+    responses: () => ({
+      '200': { description: 'The event stream', content: { 'text/event-stream': { schema: { type: 'string', description: 'id: <stream id>\nevent: segment\ndata: {"index":0,"start":0,"end":2.5,"text":"…"}' } } } },
+      '204': { description: 'Last-Event-ID names the final event: nothing more will come' },
+    }),
+    errors: [ErrorCode.ValidationFailed, ...JOB_ERRORS],
+    params: JOB_ID,
   },
   'GET /jobs/:id': {
     tag: 'jobs',

@@ -22,12 +22,16 @@ export class JobEventsReader {
     this.lastId = afterId;
   }
 
-  /** The events after the last one read, waiting up to blockMs for some; [] when none came (or closed). Unknown entries are skipped. */
+  /** The events after the last one read, waiting up to blockMs for some (0: not at all); [] when none came (or closed). Unknown entries are skipped. */
   async next(blockMs: number): Promise<JobEventEntry[]> {
     if (this.closed) return [];
     let reply: XReadReply;
     try {
-      reply = (await this.connection.xread('COUNT', 100, 'BLOCK', blockMs, 'STREAMS', jobEventsKey(this.jobId), this.lastId)) as XReadReply;
+      const key = jobEventsKey(this.jobId);
+      // XREAD's BLOCK 0 would wait for ever: without BLOCK it answers at once
+      reply = (await (blockMs > 0
+        ? this.connection.xread('COUNT', 100, 'BLOCK', blockMs, 'STREAMS', key, this.lastId)
+        : this.connection.xread('COUNT', 100, 'STREAMS', key, this.lastId))) as XReadReply;
     } catch (error) {
       // close() during a blocked read rejects it: that is the end, not an error
       if (this.closed) return [];
@@ -48,4 +52,11 @@ export class JobEventsReader {
     this.closed = true;
     this.connection.disconnect();
   }
+}
+
+/** A job's latest event (XREVRANGE … COUNT 1), or undefined when its stream is empty or gone. */
+export async function lastJobEvent(redis: Redis, jobId: string): Promise<JobEventEntry | undefined> {
+  const [entry] = (await redis.xrevrange(jobEventsKey(jobId), '+', '-', 'COUNT', 1)) as [id: string, fields: string[]][];
+  const event = entry ? decodeJobEvent(entry[1]) : undefined;
+  return entry && event ? { id: entry[0], event } : undefined;
 }

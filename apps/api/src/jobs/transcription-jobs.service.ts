@@ -7,6 +7,7 @@ import {
   decodeJobError,
   ErrorCode,
   JobDataMap,
+  JobListBody,
   JobName,
   JobProgress,
   JobResultMap,
@@ -27,7 +28,12 @@ import { API_REDIS, TRANSCRIBE_QUEUE_EVENTS } from '../api.tokens';
 import { ANONYMOUS_OWNER, Principal } from '../auth/credentials';
 import { withTimeout } from '../common/with-timeout';
 import { FairShare } from './fair-share';
+import { appendJobEvent } from './job-events.writer';
 import { newJobId } from './job-id';
+import { JobIndex } from './job-index';
+import { JobLister } from './job-list';
+import type { JobListQuery } from './job-list-query';
+import { queuePosition } from './queue-position';
 
 const REDIS_TIMEOUT_MS = 5_000;
 const CANCEL_MARK_TTL_S = 24 * 3600;
@@ -49,6 +55,9 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
   private readonly logger = new Logger(TranscriptionJobsService.name);
   private readonly audio: AudioStore;
   private readonly fairShare: FairShare;
+  /** per-owner index of transcriptions: GET /jobs */
+  private readonly jobIndex: JobIndex;
+  private readonly lister: JobLister;
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
@@ -58,6 +67,9 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
   ) {
     this.audio = new AudioStore(redis);
     this.fairShare = new FairShare(redis, queue, config.maxQueuedPerKey, config.audioTtlS);
+    // an index entry lasts as long as its job can be read: waiting (the audio's TTL), then kept as a result or failure
+    this.jobIndex = new JobIndex(redis, config.audioTtlS + Math.max(config.resultTtlS, MIN_FAILURE_TTL_S));
+    this.lister = new JobLister(redis, queue, this.jobIndex);
   }
 
   /** Stores the bytes, enqueues the transcription; waits for the result unless async (or the wait times out). */
@@ -107,6 +119,10 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
     }
     addToLogContext({ job_id: jobId });
     this.logger.log(`job ${jobId} queued (${name}, ${bytes.length} bytes)`);
+    // GET /jobs lists transcriptions; the job runs even if its index entry could not be written
+    if (name === JobName.Transcribe) {
+      await this.jobIndex.record(owner, jobId, data.acceptedAt).catch((error: Error) => this.logger.warn(`job ${jobId} not in its key's job list: ${error.message}`));
+    }
     if (!wait) return { kind: 'accepted', jobId };
     try {
       const result = (await job.waitUntilFinished(this.queueEvents, this.config.syncTimeoutS * 1000)) as JobResultMap[N];
@@ -186,17 +202,39 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
     // names the owner so the cancelled job stays visible to its owner only
     await this.redis.set(RedisKeys.cancelled(jobId), owner, 'EX', CANCEL_MARK_TTL_S);
     await this.fairShare.untrack(owner, jobId);
+    let removed = false;
     if (state !== 'active') {
       try {
         await job.remove();
+        removed = true;
       } catch {
         // taken by a worker meanwhile: the mark and the broadcast below stop it
       }
+    }
+    // no worker will write this job's end: its event stream (GET /jobs/:id/events) gets it from here
+    if (removed) {
+      const cancelled = { type: 'failed', error: { code: ErrorCode.JobCancelled, message: 'job was cancelled' } } as const;
+      await appendJobEvent(this.redis, jobId, cancelled, this.config.resultTtlS).catch((error: Error) =>
+        this.logger.warn(`job ${jobId}: cancelled event not written (its event stream ends from its status): ${error.message}`),
+      );
     }
     await this.redis.publish(RedisChannels.cancel(redisDatabase(this.redis)), jobId);
     await this.audio.delete(jobId);
     this.logger.log(`job ${jobId} cancelled (was ${state})`);
     return { job_id: jobId, status: 'cancelled', progress: this.progressOf(job).percent, stage: this.progressOf(job).stage };
+  }
+
+  /** GET /jobs: the caller's own transcriptions (every one for the admin token), newest first. */
+  list(principal: Principal, query: JobListQuery): Promise<JobListBody> {
+    return withTimeout(this.lister.list(principal.kind === 'admin' ? undefined : principal.owner, query), REDIS_TIMEOUT_MS, redisDown);
+  }
+
+  /** A waiting job's place in line (1 = next), null when the queue does not say, undefined once it no longer waits. */
+  async queuePlace(jobId: string): Promise<number | null | undefined> {
+    const place = await queuePosition(this.redis, { wait: this.queue.toKey('wait'), prioritized: this.queue.toKey('prioritized') }, jobId);
+    if (place !== null) return place;
+    const state = await this.queue.getJobState(jobId);
+    return state === 'delayed' || state === 'waiting' || state === 'prioritized' || state === 'waiting-children' ? null : undefined;
   }
 
   async onApplicationShutdown(): Promise<void> {
