@@ -9,6 +9,7 @@ import { TRANSCRIBE_QUEUE } from '@app/contracts';
 import { createRedis, redisOptionsFromUrl, TranscribeQueueModule } from '@app/redis';
 import { GcController } from './admin/gc.controller';
 import { GcService } from './admin/gc.service';
+import { QueueBoardModule } from './admin/queue-board.module';
 import { API_REDIS, API_SUBSCRIBER, TRANSCRIBE_QUEUE_EVENTS } from './api.tokens';
 import { AccessGuard } from './auth/access.guard';
 import { Credentials } from './auth/credentials';
@@ -30,6 +31,7 @@ import { RATE_LIMIT_PROVIDERS } from './rate-limit';
   imports: [
     ServiceConfigModule,
     TranscribeQueueModule,
+    QueueBoardModule,
     MulterModule.registerAsync({
       inject: [SERVICE_CONFIG],
       // uploads stay in memory: audio is never written to disk
