@@ -3,6 +3,7 @@ import { decodeJobEvent, encodeJobEvent, isFinalJobEvent, JobEvent, jobEventsKey
 
 describe('job events (the per-job Redis Stream)', () => {
   const events: JobEvent[] = [
+    { type: 'active', stage: 'transcribe', percent: 42 },
     { type: 'segment', index: 3, start: 1.5, end: 2.25, text: 'Ask not' },
     { type: 'completed', text: 'Ask not what', duration: 11, language: 'en' },
     { type: 'failed', error: { code: ErrorCode.JobCancelled, message: 'job was cancelled' } },
@@ -25,7 +26,7 @@ describe('job events (the per-job Redis Stream)', () => {
   });
 
   it('completed and failed are final; the key sits under the service prefix', () => {
-    expect(events.map(isFinalJobEvent)).toEqual([false, true, true]);
+    expect(events.map(isFinalJobEvent)).toEqual([false, false, true, true]);
     expect(jobEventsKey('abc')).toBe('tx:events:abc');
   });
 });
