@@ -223,6 +223,38 @@ describe('GET /jobs/:id/events (Server-Sent Events)', () => {
     await whenEnded(busy);
   }, 400_000);
 
+  it('an API process that shuts down ends its open streams at once; another API process resumes from Last-Event-ID (events travel through Redis)', async () => {
+    const port = await freePort();
+    const second = startApi(port, { WHISPER_MODEL: 'synthetic-micro', API_KEYS: `${K1},${K2}` });
+    const secondBase = `http://127.0.0.1:${port}`;
+    await waitFor('the second API', async () => ((await getJson(`${secondBase}/health/live`)).status === 200 ? true : undefined), 60_000);
+    const jobId = await submit(encodeWav(repeatSpeech(jfkPcm, 150, 2)), K1, oneChunkAtATime);
+    let stopping: { at: number; done: Promise<void> } | undefined;
+    const cut = await readEvents(`${secondBase}/jobs/${jobId}/events`, as(K1), (event) => {
+      if (event.event === 'segment' && !stopping) stopping = { at: Date.now(), done: second.stop('SIGTERM') };
+      return false;
+    });
+    expect(stopping).toBeDefined();
+    await stopping!.done;
+    const exitedIn = Date.now() - stopping!.at;
+    if (second.child.signalCode === 'SIGKILL') console.log(second.output().slice(-3000));
+    console.log(`the API with an open stream exited ${exitedIn} ms after SIGTERM (${second.child.signalCode ?? `code ${second.child.exitCode}`})`);
+    // ended by the server before the job did, not by the harness's SIGKILL
+    expect(cut.ended).toBe(true);
+    expect(second.child.signalCode).not.toBe('SIGKILL');
+    expect(exitedIn).toBeLessThan(10_000);
+    const seen = cut.events.filter((event) => event.id);
+    expect(seen.some((event) => FINAL.includes(event.event))).toBe(false);
+
+    const rest = await readEvents(eventsUrl(jobId), { ...as(K1), 'last-event-id': seen[seen.length - 1].id! });
+    expect(rest.events[rest.events.length - 1].event).toBe('completed');
+    const ids = [...seen, ...rest.events].map((event) => event.id!);
+    expect(new Set(ids).size).toBe(ids.length);
+    expectIncreasingIds(ids);
+    const segments = [...seen, ...rest.events].filter((event) => event.event === 'segment').map((event) => event.data.index);
+    expect(segments).toEqual(rest.events[rest.events.length - 1].data.result.segments.map((segment: any) => segment.id));
+  }, 180_000);
+
   it("another key's job is 404 (as GET /jobs/:id); an unknown job 404; a malformed Last-Event-ID 400", async () => {
     const jobId = await submit(jfk);
     const other = await fetch(eventsUrl(jobId), { headers: as(K2) });

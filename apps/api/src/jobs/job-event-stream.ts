@@ -51,6 +51,8 @@ const isEnded = (view: JobView) => view.status === 'completed' || view.status ==
  */
 export class JobEventStream {
   private readonly logger = new Logger(JobEventStream.name);
+  /** the streams this process has open: ended at shutdown so the HTTP server can close */
+  private readonly open = new Set<{ hangUp: () => void; response: Response }>();
 
   constructor(
     private readonly redis: Redis,
@@ -75,11 +77,15 @@ export class JobEventStream {
     const reader = new JobEventsReader(this.redis, jobId, lastEventId ?? '0');
     let gone = false;
     // the response's close (the request's fires once its body is read, at once for a GET)
-    response.on('close', () => {
-      if (response.writableFinished) return;
+    const hangUp = () => {
       gone = true;
       reader.close();
+    };
+    response.on('close', () => {
+      if (!response.writableFinished) hangUp();
     });
+    const entry = { hangUp, response };
+    this.open.add(entry);
     let lastWriteAt = Date.now();
     const write = (text: string) => {
       if (gone || response.writableEnded) return;
@@ -114,8 +120,22 @@ export class JobEventStream {
       // the client reconnects with its Last-Event-ID and misses nothing
       if (!gone) this.logger.warn(`job ${jobId}: event stream stopped: ${(error as Error).message}`);
     } finally {
+      this.open.delete(entry);
       reader.close();
       if (!response.writableEnded) response.end();
+    }
+  }
+
+  /**
+   * Ends every open stream and its connection (the API is shutting down): clients reconnect, to
+   * another replica too, with their Last-Event-ID. The connection goes too: the HTTP server's close
+   * runs right after this and only drops connections idle by then, so a kept-alive one would hold
+   * the process until its keep-alive timeout.
+   */
+  closeAll(): void {
+    for (const { hangUp, response } of [...this.open]) {
+      hangUp();
+      if (!response.writableEnded) response.end(() => response.socket?.destroy());
     }
   }
 

@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, Headers, Inject, Param, Query, Res } from '@nestjs/common';
+import { BeforeApplicationShutdown, Controller, Delete, Get, Headers, Inject, Param, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import Redis from 'ioredis';
 import { JobListBody, JobView, readFormatQuery } from '@app/contracts';
@@ -14,7 +14,7 @@ import { TranscriptionJobsService } from './transcription-jobs.service';
 /** A key sees and cancels its own jobs only (others answer 404); the admin token sees every job. */
 @Controller('jobs')
 @Access('owner')
-export class JobsController {
+export class JobsController implements BeforeApplicationShutdown {
   private readonly events: JobEventStream;
 
   constructor(
@@ -68,6 +68,11 @@ export class JobsController {
     const jobId = checkedJobId(id);
     const lastEventId = readLastEventId(lastEventIdHeader, 'Last-Event-ID') ?? readLastEventId(lastEventIdQuery, 'last_event_id');
     await this.events.stream(jobId, principal, lastEventId, response);
+  }
+
+  /** Before the HTTP server closes: open event streams would keep it open. */
+  beforeApplicationShutdown(): void {
+    this.events.closeAll();
   }
 
   @Delete(':id')
