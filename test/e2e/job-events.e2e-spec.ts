@@ -8,8 +8,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import Redis from 'ioredis';
+import { jobEventsKey } from '@app/contracts';
 import { JFK_WAV } from '../support/samples';
-import { freePort, getJson, postTranscribe, prepareRedis, RunningProcess, startApi, startWorker, waitFor } from '../support/service-harness';
+import { freePort, getJson, postTranscribe, prepareRedis, RunningProcess, startApi, startWorker, TEST_REDIS_URL, waitFor } from '../support/service-harness';
 import { encodeWav, readPcm16Wav, repeatSpeech } from '../support/wav';
 
 const K1 = 'job-events-key-1';
@@ -286,7 +288,7 @@ describe('GET /jobs/:id/events (Server-Sent Events)', () => {
     expect(read.events.some((event) => event.event === 'segment')).toBe(false);
   }, 120_000);
 
-  it('DELETE of a queued job ends its stream with cancelled (the worker never sees that job)', async () => {
+  it('DELETE of a queued job ends its stream with cancelled (written by the API: the worker never sees that job); of a running one too (written by its worker)', async () => {
     const busy = await submit(long);
     await whenActive(busy);
     const jobId = await submit(jfk);
@@ -306,9 +308,29 @@ describe('GET /jobs/:id/events (Server-Sent Events)', () => {
     const late = await readEvents(eventsUrl(jobId), as(K1));
     expect(late.events.map((event) => [event.event, event.id])).toEqual([['cancelled', cancelled.id]]);
     expect((await fetch(eventsUrl(jobId), { headers: { ...as(K1), 'last-event-id': cancelled.id! } })).status).toBe(204);
-    // the busy job is left alone; cancel it too so nothing runs on after the suite
+    // the busy job was left alone; cancelled while it runs, its worker ends its stream with cancelled
     expect((await status(busy)).status).toBe('active');
-    await fetch(`${base}/jobs/${busy}`, { method: 'DELETE', headers: as(K1) });
-    await whenEnded(busy);
+    const running = readEvents(eventsUrl(busy), as(K1));
+    expect((await fetch(`${base}/jobs/${busy}`, { method: 'DELETE', headers: as(K1) })).status).toBe(200);
+    const busyEvents = (await running).events;
+    expect(busyEvents[0].event).toBe('active');
+    expect(busyEvents.filter((event) => FINAL.includes(event.event)).map((event) => event.event)).toEqual(['cancelled']);
+    expect(busyEvents[busyEvents.length - 1].data.error.code).toBe('job_cancelled');
   }, 240_000);
+
+  it("a job whose stream expired: its final state from the job's status, with the id 'final' (a reconnect with it gets 204)", async () => {
+    const jobId = await submit(jfk);
+    const view = await whenEnded(jobId);
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      expect(await redis.del(jobEventsKey(jobId))).toBe(1);
+    } finally {
+      await redis.quit();
+    }
+    const read = await readEvents(eventsUrl(jobId), as(K1));
+    expect(read.ended).toBe(true);
+    expect(read.events.map((event) => [event.event, event.id])).toEqual([['completed', 'final']]);
+    expect(read.events[0].data).toEqual(view);
+    expect((await fetch(eventsUrl(jobId), { headers: { ...as(K1), 'last-event-id': 'final' } })).status).toBe(204);
+  }, 120_000);
 });
