@@ -1,6 +1,6 @@
 /** Unit tests live beside the code (*.spec.ts); end-to-end tests in test/e2e (*.e2e-spec.ts). */
 const moduleNameMapper = {
-  '^@app/(contracts|config|audio|whisper|model-cache|redis|alignment|diarization|vad|testing|outbound|logging)$': '<rootDir>/libs/$1/src',
+  '^@app/(contracts|config|audio|whisper|model-cache|redis|alignment|diarization|vad|testing|outbound|logging|blob-store)$': '<rootDir>/libs/$1/src',
 };
 // onnxruntime-node builds typed arrays in the main realm; jest's sandbox needs them to match
 const setupFiles = ['<rootDir>/test/support/onnxruntime-realm.ts'];
