@@ -34,7 +34,7 @@ export class OutboundRequestError extends Error {
 }
 
 /** Hands Node's socket the checked address instead of resolving the name again (no DNS rebinding window). */
-function pinnedLookup(target: CheckedTarget): LookupFunction {
+export function pinnedLookup(target: CheckedTarget): LookupFunction {
   return ((_hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
     if (options?.all) callback(null, [{ address: target.address, family: target.family }]);
     else callback(null, target.address, target.family);
