@@ -51,6 +51,14 @@ describe('loadConfig', () => {
   });
 });
 
+describe('AUDIO_REDIS_URL', () => {
+  it('defaults to REDIS_URL and must be a redis:// URL', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://queue:6379/2' }).audioRedisUrl).toBe('redis://queue:6379/2');
+    expect(loadConfig({ AUDIO_REDIS_URL: 'redis://audio:6379' }).audioRedisUrl).toBe('redis://audio:6379');
+    expect(() => loadConfig({ AUDIO_REDIS_URL: 'audio:6379' })).toThrow(ConfigError);
+  });
+});
+
 describe('ENV_VARIABLES', () => {
   it('lists exactly the variables loadConfig reads', () => {
     const source = readFileSync(join(__dirname, 'env.ts'), 'utf8').split('export function loadConfig')[1];

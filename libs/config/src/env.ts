@@ -1,10 +1,13 @@
 import { ComputeType, Device } from '@app/contracts';
 import { logFormatVar, logLevelVar, LogSettings } from './env-logging';
 import { hostListVar, webhookSecretVar } from './env-webhooks';
+import { REDIS_HA_VARIABLES, RedisHaSettings, redisHaVars } from './env-redis';
 
 /** Every setting the service reads from the environment, parsed and checked once at boot. */
-export interface ServiceConfig extends LogSettings {
+export interface ServiceConfig extends LogSettings, RedisHaSettings {
   redisUrl: string;
+  /** where upload bytes wait for a worker (AUDIO_REDIS_URL, default REDIS_URL): an in-memory Redis keeps audio off disks */
+  audioRedisUrl: string;
   port: number;
   device: Device;
   computeType: ComputeType;
@@ -80,7 +83,7 @@ type Env = Record<string, string | undefined>;
 
 /** Every variable loadConfig reads (deployment files are checked against this list). */
 export const ENV_VARIABLES = [
-  'REDIS_URL', 'PORT', 'DEVICE', 'COMPUTE_TYPE', 'MODEL_DIR', 'WHISPER_MODEL', 'MODEL_CACHE_SIZE', 'HF_AUTH_TOKEN',
+  'REDIS_URL', 'AUDIO_REDIS_URL', 'PORT', 'DEVICE', 'COMPUTE_TYPE', 'MODEL_DIR', 'WHISPER_MODEL', 'MODEL_CACHE_SIZE', 'HF_AUTH_TOKEN',
   'MAX_UPLOAD_MB', 'MAX_AUDIO_SECONDS', 'SYNC_TIMEOUT_S', 'ADMIN_TOKEN', 'API_KEYS', 'WORKER_CONCURRENCY',
   'AUDIO_TTL_S', 'WHISPER_THREADS', 'DECODE_TIMEOUT_S', 'MODEL_DOWNLOAD_TIMEOUT_S', 'GPU_DECODERS',
   'HOST', 'UPLOAD_IDLE_TIMEOUT_S', 'MAX_QUEUED_PER_KEY', 'RESULT_TTL_S', 'GC_TIMEOUT_MS', 'SHUTDOWN_GRACE_S',
@@ -88,6 +91,7 @@ export const ENV_VARIABLES = [
   'ALIGN_CACHE_SIZE', 'CORS_ORIGINS', 'METRICS_TOKEN', 'MODEL_IDLE_UNLOAD_S', 'WORKERS',
   'WEBHOOK_SECRET', 'OUTBOUND_ALLOWED_HOSTS', 'WEBHOOK_MAX_ATTEMPTS', 'WEBHOOK_RETRY_BASE_MS',
   'LOG_LEVEL', 'LOG_FORMAT', 'RATE_LIMIT_PER_MIN',
+  ...REDIS_HA_VARIABLES,
 ] as const;
 
 function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -158,8 +162,11 @@ function originListVar(env: Env, name: string): string[] {
 export function loadConfig(env: Env = process.env): ServiceConfig {
   const redisUrl = env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379';
   if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL', `expected redis://host:port, got "${redisUrl}"`);
+  const audioRedisUrl = env.AUDIO_REDIS_URL?.trim() || redisUrl;
+  if (!/^rediss?:\/\//.test(audioRedisUrl)) throw new ConfigError('AUDIO_REDIS_URL', `expected redis://host:port, got "${audioRedisUrl}"`);
   return {
     redisUrl,
+    audioRedisUrl,
     port: intVar(env, 'PORT', 8000, 1, 65535),
     device: enumVar(env, 'DEVICE', ['cpu', 'cuda'] as const, 'cpu'),
     computeType: enumVar(env, 'COMPUTE_TYPE', ['float16', 'int8'] as const, 'int8'),
@@ -199,5 +206,6 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     logLevel: logLevelVar(env, 'LOG_LEVEL'),
     logFormat: logFormatVar(env, 'LOG_FORMAT'),
     rateLimitPerMin: intVar(env, 'RATE_LIMIT_PER_MIN', 0, 0, 1_000_000),
+    ...redisHaVars(env),
   };
 }
