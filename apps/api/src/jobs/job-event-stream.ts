@@ -105,6 +105,12 @@ export class JobEventStream {
         // nothing new: the job's status says where it waits, or that it ended without an event in the stream
         const view = await this.viewOrGone(jobId, principal);
         if (isEnded(view)) {
+          // events written since the read (a worker writes its end just before BullMQ records it) come first
+          const late = await reader.next(0);
+          if (late.length > 0) {
+            if (await this.deliverAll(jobId, principal, late, write)) break;
+            continue;
+          }
           write(this.finalFromView(view));
           break;
         }

@@ -23,7 +23,7 @@ import {
   TranscriptionResult,
 } from '@app/contracts';
 import { addToLogContext, currentRequestId } from '@app/logging';
-import { AudioStore, redisDatabase } from '@app/redis';
+import { AudioStore, redisDatabase, replicasAcknowledged } from '@app/redis';
 import { API_REDIS, TRANSCRIBE_QUEUE_EVENTS } from '../api.tokens';
 import { ANONYMOUS_OWNER, Principal } from '../auth/credentials';
 import { withTimeout } from '../common/with-timeout';
@@ -112,6 +112,8 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
         REDIS_TIMEOUT_MS,
         redisDown,
       )) as unknown as QueuedJob<N>;
+      // REDIS_REQUIRE_REPLICA_ACK: a job only the primary holds would be lost with it in a failover
+      await this.awaitReplicaAck(job, jobId);
     } catch (error) {
       // not queued after all: it must not count against the key's backlog
       await this.fairShare.untrack(owner, jobId).catch(() => undefined);
@@ -202,21 +204,19 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
     // names the owner so the cancelled job stays visible to its owner only
     await this.redis.set(RedisKeys.cancelled(jobId), owner, 'EX', CANCEL_MARK_TTL_S);
     await this.fairShare.untrack(owner, jobId);
-    let removed = false;
     if (state !== 'active') {
-      try {
-        await job.remove();
-        removed = true;
-      } catch {
-        // taken by a worker meanwhile: the mark and the broadcast below stop it
-      }
-    }
-    // no worker will write this job's end: its event stream (GET /jobs/:id/events) gets it from here
-    if (removed) {
+      // no worker will write this job's end: its event stream (GET /jobs/:id/events) gets it from here,
+      // before the removal, so a reader never sees the job gone without it. Should a worker take the
+      // job meanwhile, the mark stops it, and its own cancelled event comes after this one.
       const cancelled = { type: 'failed', error: { code: ErrorCode.JobCancelled, message: 'job was cancelled' } } as const;
       await appendJobEvent(this.redis, jobId, cancelled, this.config.resultTtlS).catch((error: Error) =>
         this.logger.warn(`job ${jobId}: cancelled event not written (its event stream ends from its status): ${error.message}`),
       );
+      try {
+        await job.remove();
+      } catch {
+        // taken by a worker meanwhile: the mark and the broadcast below stop it
+      }
     }
     await this.redis.publish(RedisChannels.cancel(redisDatabase(this.redis)), jobId);
     await this.audio.delete(jobId);
@@ -242,6 +242,24 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
   }
 
   /** The job if it exists and the caller may see it; another key's job looks like no job at all. */
+  /**
+   * With REDIS_REQUIRE_REPLICA_ACK=n: WAIT on the queue's connection (the one that added the job) until n
+   * replicas hold it; otherwise the job and its audio are withdrawn and the caller gets a 503 to retry.
+   */
+  private async awaitReplicaAck(job: { remove(): Promise<void> }, jobId: string): Promise<void> {
+    const { requireReplicaAck: replicas, replicaAckTimeoutMs } = this.config;
+    if (replicas === 0) return;
+    const acknowledged = await withTimeout(
+      this.queue.client.then((client) => replicasAcknowledged(client, replicas, replicaAckTimeoutMs)),
+      replicaAckTimeoutMs + REDIS_TIMEOUT_MS,
+      redisDown,
+    ).catch(() => 0);
+    if (acknowledged >= replicas) return;
+    // best effort: with the primary gone the removal fails too, and the job may still run once
+    await Promise.allSettled([job.remove(), this.audio.delete(jobId)]);
+    throw new ServiceError(ErrorCode.RedisUnavailable, `no ${replicas === 1 ? 'Redis replica' : `${replicas} Redis replicas`} acknowledged the job within ${replicaAckTimeoutMs} ms: not accepted, retry`);
+  }
+
   private async visibleJob(jobId: string, principal: Principal): Promise<TranscribeJob | undefined> {
     const job = await withTimeout(this.queue.getJob(jobId), REDIS_TIMEOUT_MS, redisDown);
     // only transcriptions have a status and a result here (a language detection answers at once)
