@@ -1,6 +1,7 @@
 import { ComputeType, Device } from '@app/contracts';
 import { logFormatVar, logLevelVar, LogSettings } from './env-logging';
 import { hostListVar, webhookSecretVar } from './env-webhooks';
+import { BLOB_STORES, BlobStoreKind, S3Settings, s3SettingsVar } from './env-blob-store';
 import { REDIS_HA_VARIABLES, RedisHaSettings, redisHaVars } from './env-redis';
 
 /** Every setting the service reads from the environment, parsed and checked once at boot. */
@@ -70,6 +71,10 @@ export interface ServiceConfig extends LogSettings, RedisHaSettings {
   metricsToken?: string;
   /** requests per minute one API key (or one client IP without a key) may make, shared by every API replica through Redis; 0 = no limit (RATE_LIMIT_PER_MIN) */
   rateLimitPerMin: number;
+  /** where uploads wait for a worker (BLOB_STORE): redis (default, in memory) or s3 */
+  blobStore: BlobStoreKind;
+  /** the bucket when blobStore is s3 (S3_ENDPOINT, S3_BUCKET, S3_PREFIX, S3_REGION, S3_FORCE_PATH_STYLE) */
+  s3?: S3Settings;
 }
 
 export class ConfigError extends Error {
@@ -91,6 +96,7 @@ export const ENV_VARIABLES = [
   'ALIGN_CACHE_SIZE', 'CORS_ORIGINS', 'METRICS_TOKEN', 'MODEL_IDLE_UNLOAD_S', 'WORKERS',
   'WEBHOOK_SECRET', 'OUTBOUND_ALLOWED_HOSTS', 'WEBHOOK_MAX_ATTEMPTS', 'WEBHOOK_RETRY_BASE_MS',
   'LOG_LEVEL', 'LOG_FORMAT', 'RATE_LIMIT_PER_MIN',
+  'BLOB_STORE', 'S3_ENDPOINT', 'S3_BUCKET', 'S3_PREFIX', 'S3_REGION', 'S3_FORCE_PATH_STYLE',
   ...REDIS_HA_VARIABLES,
 ] as const;
 
@@ -162,6 +168,7 @@ function originListVar(env: Env, name: string): string[] {
 export function loadConfig(env: Env = process.env): ServiceConfig {
   const redisUrl = env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379';
   if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL', `expected redis://host:port, got "${redisUrl}"`);
+  const blobStore = enumVar(env, 'BLOB_STORE', BLOB_STORES, 'redis');
   const audioRedisUrl = env.AUDIO_REDIS_URL?.trim() || redisUrl;
   if (!/^rediss?:\/\//.test(audioRedisUrl)) throw new ConfigError('AUDIO_REDIS_URL', `expected redis://host:port, got "${audioRedisUrl}"`);
   return {
@@ -206,6 +213,15 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     logLevel: logLevelVar(env, 'LOG_LEVEL'),
     logFormat: logFormatVar(env, 'LOG_FORMAT'),
     rateLimitPerMin: intVar(env, 'RATE_LIMIT_PER_MIN', 0, 0, 1_000_000),
+    blobStore,
+    // S3_PREFIX untrimmed: a key prefix may end in a space; an empty one is refused
+    s3: s3SettingsVar(blobStore, {
+      endpoint: optionalString(env, 'S3_ENDPOINT'),
+      bucket: optionalString(env, 'S3_BUCKET'),
+      prefix: env.S3_PREFIX,
+      region: optionalString(env, 'S3_REGION'),
+      forcePathStyle: optionalString(env, 'S3_FORCE_PATH_STYLE'),
+    }),
     ...redisHaVars(env),
   };
 }

@@ -1,3 +1,4 @@
 export * from './env';
 export * from './env-logging';
 export * from './config.module';
+export * from './env-blob-store';
