@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
+import { checkBlobStore } from '@app/blob-store';
 import { loadConfig } from '@app/config';
 import { ProcessLogging, setUpProcessLogging } from '@app/logging';
 import { assertRedisDatabase } from '@app/redis';
@@ -23,6 +24,10 @@ export async function bootstrapApi(logging: ProcessLogging = setUpProcessLogging
   const config = loadConfig();
   // a database the server lacks would silently be database 0: another deployment's queue
   await assertRedisDatabase(config.redisUrl);
+  // BLOB_STORE=s3: a missing bucket or refused credentials stop the API here, not at the first upload
+  if ((await checkBlobStore(config)) === 'unreachable') {
+    new Logger('API').warn(`S3_ENDPOINT did not answer at boot, so S3_BUCKET "${config.s3?.bucket}" and the credentials are not verified`);
+  }
   // no body parsers: audio arrives as multipart (multer) and nothing else is accepted
   const app = await NestFactory.create<NestExpressApplication>(ApiModule, { bodyParser: false, logger: logging.nest });
   app.enableShutdownHooks();

@@ -81,6 +81,17 @@ describe('worker boot checks', () => {
       expect(warnings.join()).toMatch(/not verified/);
     });
 
+    it('fails on the bucket check (BLOB_STORE=s3), warns but starts when the endpoint does not answer', async () => {
+      const s3 = config({ BLOB_STORE: 's3', S3_BUCKET: 'uploads', S3_ENDPOINT: 'http://127.0.0.1:9' });
+      const missing = async () => {
+        throw new ConfigError('S3_BUCKET', 'does not exist');
+      };
+      expect((await failure(() => runWorkerBootChecks(s3, quiet, probes({ blobStore: missing })))).message).toMatch(/S3_BUCKET/);
+      const warnings: string[] = [];
+      await runWorkerBootChecks(s3, { ...quiet, warn: (m: string) => void warnings.push(m) }, probes({ blobStore: async () => 'unreachable' }));
+      expect(warnings.join()).toMatch(/S3_ENDPOINT did not answer.*"uploads"/);
+    });
+
     it('checks DEVICE and WHISPER_MODEL before touching Redis', async () => {
       let asked = false;
       const redisDatabase = async () => {

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { LoggerService } from '@nestjs/common';
+import { BucketCheck, checkBlobStore } from '@app/blob-store';
 import { ConfigError, ServiceConfig } from '@app/config';
 import { OFFICIAL_WHISPER_MODELS, ServiceError } from '@app/contracts';
 import { assertRedisDatabase, RedisDatabaseCheck } from '@app/redis';
@@ -10,9 +11,11 @@ export interface BootProbes {
   /** GPU devices the whisper addon was built for and can see */
   gpuDevices(): string[];
   redisDatabase(url: string): Promise<RedisDatabaseCheck>;
+  /** BLOB_STORE=s3: the bucket exists and takes the credentials (throws a ConfigError if not) */
+  blobStore?(config: ServiceConfig): Promise<BucketCheck | 'none'>;
 }
 
-const REAL_PROBES: BootProbes = { gpuDevices: whisperGpuDevices, redisDatabase: (url) => assertRedisDatabase(url) };
+const REAL_PROBES: BootProbes = { gpuDevices: whisperGpuDevices, redisDatabase: (url) => assertRedisDatabase(url), blobStore: checkBlobStore };
 
 /**
  * DEVICE=cuda on an addon without a GPU backend would run on the CPU while /health says "cuda":
@@ -63,5 +66,8 @@ export async function runWorkerBootChecks(
   checkDefaultModel(config);
   if ((await probes.redisDatabase(config.redisUrl)) === 'unverified') {
     logger.warn('Redis did not answer at boot, so the database index in REDIS_URL is not verified');
+  }
+  if ((await (probes.blobStore ?? checkBlobStore)(config)) === 'unreachable') {
+    logger.warn(`S3_ENDPOINT did not answer at boot, so S3_BUCKET "${config.s3?.bucket}" and the credentials are not verified`);
   }
 }
