@@ -67,6 +67,10 @@ export interface ServiceConfig extends LogSettings, RedisHaSettings {
   webhookMaxAttempts: number;
   /** the first webhook retry waits this long, each next one twice as long (WEBHOOK_RETRY_BASE_MS) */
   webhookRetryBaseMs: number;
+  /** an audio_url download (all redirects, the whole body) must end within this (AUDIO_URL_TIMEOUT_S) */
+  audioUrlTimeoutS: number;
+  /** an audio_url server that sends nothing for this long fails the job (AUDIO_URL_STALL_S) */
+  audioUrlStallS: number;
   /** when set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; unset, it is public like /health */
   metricsToken?: string;
   /** requests per minute one API key (or one client IP without a key) may make, shared by every API replica through Redis; 0 = no limit (RATE_LIMIT_PER_MIN) */
@@ -95,6 +99,7 @@ export const ENV_VARIABLES = [
   'MODEL_DOWNLOAD_STALL_S', 'MODEL_DOWNLOAD_CONNECT_TIMEOUT_S', 'HF_ENDPOINT',
   'ALIGN_CACHE_SIZE', 'CORS_ORIGINS', 'METRICS_TOKEN', 'MODEL_IDLE_UNLOAD_S', 'WORKERS',
   'WEBHOOK_SECRET', 'OUTBOUND_ALLOWED_HOSTS', 'WEBHOOK_MAX_ATTEMPTS', 'WEBHOOK_RETRY_BASE_MS',
+  'AUDIO_URL_TIMEOUT_S', 'AUDIO_URL_STALL_S',
   'LOG_LEVEL', 'LOG_FORMAT', 'RATE_LIMIT_PER_MIN',
   'BLOB_STORE', 'S3_ENDPOINT', 'S3_BUCKET', 'S3_PREFIX', 'S3_REGION', 'S3_FORCE_PATH_STYLE',
   ...REDIS_HA_VARIABLES,
@@ -208,6 +213,8 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     outboundAllowedHosts: hostListVar(env, 'OUTBOUND_ALLOWED_HOSTS'),
     webhookMaxAttempts: intVar(env, 'WEBHOOK_MAX_ATTEMPTS', 8, 1, 50),
     webhookRetryBaseMs: intVar(env, 'WEBHOOK_RETRY_BASE_MS', 30_000, 100, 24 * 3600 * 1000),
+    audioUrlTimeoutS: intVar(env, 'AUDIO_URL_TIMEOUT_S', 600, 1, 24 * 3600),
+    audioUrlStallS: intVar(env, 'AUDIO_URL_STALL_S', 30, 1, 3600),
     modelIdleUnloadS: intVar(env, 'MODEL_IDLE_UNLOAD_S', 0, 0, 30 * 24 * 3600),
     workers: intVar(env, 'WORKERS', 1, 1, 64),
     logLevel: logLevelVar(env, 'LOG_LEVEL'),

@@ -51,12 +51,12 @@ describe('checkDetectLanguageOptions (the worker\'s re-check)', () => {
 describe('describeDetectLanguageOptions', () => {
   it('shares whisper_model and vad with POST /transcribe\'s table, word for word', () => {
     const described = describeDetectLanguageOptions();
-    expect(described.map((option) => option.name)).toEqual(['whisper_model', 'vad', 'top']);
+    expect(described.map((option) => option.name)).toEqual(['whisper_model', 'vad', 'audio_url', 'top']);
     const transcribe = describeOptions();
-    for (const name of ['whisper_model', 'vad']) {
+    for (const name of ['whisper_model', 'vad', 'audio_url']) {
       expect(described.find((option) => option.name === name)).toEqual(transcribe.find((option) => option.name === name));
     }
-    expect(described[2]).toMatchObject({ type: 'int', minimum: 1, maximum: 100, default: 5 });
+    expect(described[3]).toMatchObject({ type: 'int', minimum: 1, maximum: 100, default: 5 });
   });
 });
 

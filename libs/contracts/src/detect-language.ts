@@ -10,7 +10,7 @@ import { TRANSCRIBE_OPTIONS, unknownFieldMessage } from './transcribe-options';
  * POST /transcribe (the same rows of the options table) and adds `top`.
  */
 
-const SHARED_FIELDS = ['whisper_model', 'vad'] as const;
+const SHARED_FIELDS = ['whisper_model', 'vad', 'audio_url'] as const;
 type SharedSpec = Extract<(typeof TRANSCRIBE_OPTIONS)[number], { name: (typeof SHARED_FIELDS)[number] }>;
 
 const TOP_OPTION = {
@@ -28,6 +28,8 @@ export const DETECT_LANGUAGE_OPTIONS: readonly OptionSpec[] = [
 export interface DetectLanguageOptions {
   whisperModel?: string;
   vad: boolean;
+  /** the audio's URL instead of an upload: the worker downloads it */
+  audioUrl?: string;
 }
 
 export interface DetectLanguageForm {
@@ -58,6 +60,7 @@ export function readDetectLanguageForm(fields: Record<string, unknown>): DetectL
   }
   const options: DetectLanguageOptions = { vad: read.vad as boolean };
   if (typeof read.whisperModel === 'string') options.whisperModel = read.whisperModel;
+  if (typeof read.audioUrl === 'string') options.audioUrl = read.audioUrl;
   return { options, top: read.top as number };
 }
 

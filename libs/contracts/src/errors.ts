@@ -33,6 +33,12 @@ export enum ErrorCode {
   NoWorkers = 'no_workers',
   /** a synchronous request that cannot answer 202 (OpenAI's routes) waited SYNC_TIMEOUT_S: the job goes on, GET /jobs/:id has it */
   TranscriptionTimeout = 'transcription_timeout',
+  /** audio_url could not be downloaded: the server's HTTP status (after redirects) or the network failure is in the message */
+  AudioUrlUnreachable = 'audio_url_unreachable',
+  /** audio_url (or one of its redirects) points to an address the SSRF rules refuse */
+  AudioUrlRefused = 'audio_url_refused',
+  /** the audio_url download stalled or passed AUDIO_URL_TIMEOUT_S */
+  AudioUrlTimeout = 'audio_url_timeout',
   Internal = 'internal_error',
 }
 
@@ -68,6 +74,9 @@ export const ERROR_HTTP_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.RedisUnavailable]: 503,
   [ErrorCode.NoWorkers]: 503,
   [ErrorCode.TranscriptionTimeout]: 504,
+  [ErrorCode.AudioUrlUnreachable]: 502,
+  [ErrorCode.AudioUrlRefused]: 422,
+  [ErrorCode.AudioUrlTimeout]: 504,
   [ErrorCode.Internal]: 500,
 };
 

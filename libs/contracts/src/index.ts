@@ -15,4 +15,5 @@ export * from './job-events';
 export * from './detect-language';
 export * from './metrics';
 export * from './webhooks';
+export * from './audio-url';
 export * from './job-list';

@@ -78,7 +78,7 @@ describe('the option table', () => {
     const keys = TRANSCRIBE_OPTIONS.map((spec) => spec.key);
     expect(new Set(names).size).toBe(names.length);
     expect(new Set(keys).size).toBe(keys.length);
-    expect(names).toEqual(['batch_size', 'diarize', 'align_words', 'whisper_model', 'min_speakers', 'max_speakers', 'allowed_languages', 'initial_prompt', 'task', 'language', 'temperature', 'beam_size', 'best_of', 'no_speech_threshold', 'condition_on_previous_text', 'vad_onset', 'vad_offset', 'chunk_size', 'async', 'vad', 'response_format', 'max_line_width', 'max_line_count', 'max_words_per_line', 'highlight_words', 'callback_url', 'callback_secret']);
+    expect(names).toEqual(['batch_size', 'diarize', 'align_words', 'whisper_model', 'min_speakers', 'max_speakers', 'allowed_languages', 'initial_prompt', 'task', 'language', 'temperature', 'beam_size', 'best_of', 'no_speech_threshold', 'condition_on_previous_text', 'vad_onset', 'vad_offset', 'chunk_size', 'async', 'vad', 'response_format', 'max_line_width', 'max_line_count', 'max_words_per_line', 'highlight_words', 'callback_url', 'callback_secret', 'audio_url']);
   });
 
   it('describes every option with its type, default, range and doc (what the OpenAPI document is built from)', () => {
@@ -307,5 +307,24 @@ describe('decoding options', () => {
     expect(byName.vad_offset).toMatchObject({ type: 'number', unset: expect.stringContaining('0.15'), minimum: 0, maximum: 1 });
     expect(byName.chunk_size).toMatchObject({ type: 'int', default: 30, minimum: 1, maximum: 30 });
     for (const option of Object.values(byName)) expect('default' in option || 'unset' in option || option.type === 'bool').toBe(true);
+  });
+});
+
+describe('audio_url', () => {
+  const problem = (value: string) => {
+    try {
+      readTranscribeForm({ audio_url: value });
+      return undefined;
+    } catch (error) {
+      return (error as { field?: string }).field;
+    }
+  };
+  it('takes http(s) URLs up to 2048 characters, nothing else', () => {
+    expect(problem('https://example.com/a.wav?sig=1')).toBeUndefined();
+    expect(problem('ftp://example.com/a.wav')).toBe('audio_url');
+    expect(problem('file:///etc/passwd')).toBe('audio_url');
+    expect(problem(`https://example.com/${'a'.repeat(2028)}`)).toBeUndefined(); // 2048
+    expect(problem(`https://example.com/${'a'.repeat(2029)}`)).toBe('audio_url');
+    expect(problem('https://exa mple.com/a.wav')).toBe('audio_url');
   });
 });

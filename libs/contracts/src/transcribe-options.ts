@@ -2,6 +2,7 @@ import { ErrorCode, ServiceError } from './errors';
 import { CUSTOM_MODEL_NAME_PATTERN, isEnglishOnlyModelName } from './models';
 import { RESPONSE_FORMATS } from './formats/writers';
 import { CALLBACK_URL_MAX_LENGTH, CALLBACK_URL_PATTERN, WEBHOOK_SECRET_EXPECTED, WEBHOOK_SECRET_PATTERN } from './webhooks';
+import { AUDIO_URL_MAX_LENGTH, AUDIO_URL_PATTERN } from './audio-url';
 import { OptionDescription, optionKind, OptionSource, OptionSpec, OptionValueTypes } from './option-types';
 
 /** What whisper decodes to: the spoken language's text, or an English translation (whisper.cpp's translate flag). */
@@ -154,6 +155,14 @@ export const TRANSCRIBE_OPTIONS = [
     name: 'callback_secret', key: 'callbackSecret', scope: 'job', type: 'string', pattern: WEBHOOK_SECRET_PATTERN,
     expected: WEBHOOK_SECRET_EXPECTED, unset: 'WEBHOOK_SECRET',
     doc: 'the secret callback_url deliveries are signed with (whsec_<base64>, as Standard Webhooks); kept in Redis until the delivery ends',
+  },
+  {
+    name: 'audio_url', key: 'audioUrl', scope: 'job', type: 'string', pattern: AUDIO_URL_PATTERN,
+    expected: `an http(s) URL of at most ${AUDIO_URL_MAX_LENGTH} characters`, unset: 'the uploaded file',
+    doc:
+      'instead of file (exactly one of the two): the worker downloads the audio from this URL as a stream, at most MAX_UPLOAD_MB, ' +
+      'within AUDIO_URL_TIMEOUT_S, up to 5 redirects; private, loopback, link-local and metadata hosts are refused (at submission, ' +
+      'and again for each redirect at download) unless in OUTBOUND_ALLOWED_HOSTS',
   },
 ] as const satisfies readonly OptionSpec[];
 

@@ -59,7 +59,7 @@ describe('guardedGet', () => {
   });
 
   it('refuses more redirects than maxRedirects', async () => {
-    handler = (req, res) => res.writeHead(302, { location: `/loop${paths.length}` }).end();
+    handler = (_req, res) => res.writeHead(302, { location: `/loop${paths.length}` }).end();
     await expect(guardedGet(allowing, `${base()}/loop`, limits)).rejects.toThrow('more than 2 redirects');
   });
 

@@ -38,6 +38,12 @@ const EXAMPLES: Readonly<Record<ErrorCode, { message: string; field?: string }>>
   [ErrorCode.TranscriptionTimeout]: {
     message: 'the transcript was not ready within SYNC_TIMEOUT_S; job 0b8e… goes on: GET /jobs/0b8e… with the same key',
   },
+  [ErrorCode.AudioUrlUnreachable]: { message: 'audio_url could not be downloaded: https://example.com/a.wav answered HTTP 404', field: 'audio_url' },
+  [ErrorCode.AudioUrlRefused]: {
+    message: 'audio_url refused: the URL points to a link-local address; only public addresses are allowed unless the host is in OUTBOUND_ALLOWED_HOSTS',
+    field: 'audio_url',
+  },
+  [ErrorCode.AudioUrlTimeout]: { message: 'audio_url could not be downloaded: the download stalled: no bytes for 30000 ms', field: 'audio_url' },
   [ErrorCode.Internal]: { message: 'internal error (id 5f1c…)' },
 };
 
@@ -51,11 +57,12 @@ const DESCRIPTIONS: Readonly<Record<number, string>> = {
   410: 'Gone',
   413: 'Upload or audio too large (MAX_UPLOAD_MB, MAX_AUDIO_SECONDS)',
   415: 'Not multipart/form-data, a compressed body, or no decodable audio',
-  422: 'The upload is not decodable audio',
+  422: 'The upload is not decodable audio, or audio_url (or one of its redirects) led to a refused address at download',
   429: 'Too many jobs waiting for this key (MAX_QUEUED_PER_KEY), or too many requests in a minute (RATE_LIMIT_PER_MIN; Retry-After says when to retry)',
   500: 'Internal error (the log line carries the error_id)',
+  502: 'audio_url could not be downloaded (the server\'s status or the network error is in the message)',
   503: 'Redis or workers unavailable; retry later',
-  504: 'The transcript was not ready within SYNC_TIMEOUT_S (the job goes on)',
+  504: 'The transcript was not ready within SYNC_TIMEOUT_S (the job goes on), or the audio_url download timed out (AUDIO_URL_TIMEOUT_S, AUDIO_URL_STALL_S)',
 };
 
 type ErrorShape = 'service' | 'openai';
