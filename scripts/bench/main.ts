@@ -8,11 +8,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import { join } from 'node:path';
 import { JFK_WAV } from '../../test/support/samples';
-import { freePort, getJson, postTranscribe, prepareRedis, REPO_ROOT, startApi, startWorker, waitForHealthy, MODEL_DIR } from '../../test/support/service-harness';
+import { freePort, getJson, postTranscribe, prepareRedis, REPO_ROOT, startApi, startWorker, waitForHealthy, MODEL_DIR, TEST_REDIS_URL } from '../../test/support/service-harness';
 import { encodeWav, readPcm16Wav, repeatSpeech } from '../../test/support/wav';
 import { alignmentRows, benchAlignment } from './alignment';
 import { benchDiarization, diarizationRows } from './diarization';
 import { benchDecodeMemory, rssOfProcess } from './long-audio';
+import { benchOverhead, overheadRows } from './overhead';
 
 const MODEL = 'synthetic-tiny';
 const THREADS = String(Math.max(1, os.availableParallelism()));
@@ -70,7 +71,9 @@ async function main(): Promise<void> {
 
   // in-process figures first, while no service competes for the cores
   // BENCH_SERVICE_ONLY=1 skips these (for re-measuring the service ratios quickly)
-  const offline = process.env.BENCH_SERVICE_ONLY !== '1';
+  // BENCH_OVERHEAD_ONLY=1: only the per-job overhead next to bare BullMQ (a minute, no whisper)
+  const overheadOnly = process.env.BENCH_OVERHEAD_ONLY === '1';
+  const offline = process.env.BENCH_SERVICE_ONLY !== '1' && !overheadOnly;
   const alignment = offline ? await benchAlignment() : undefined;
   const diarization = offline ? await benchDiarization(Number(process.env.BENCH_DIARIZE_SECONDS ?? 3600)) : undefined;
   const decodeMemory = offline ? await benchDecodeMemory(Number(process.env.BENCH_DECODE_SECONDS ?? 3 * 3600)) : undefined;
@@ -83,6 +86,16 @@ async function main(): Promise<void> {
   const api = startApi(port, { MAX_UPLOAD_MB: '100', SYNC_TIMEOUT_S: '3600' });
   try {
     await waitForHealthy(base, 1);
+    const overheadRuns = Number(process.env.BENCH_OVERHEAD_RUNS ?? 30);
+    const burstUploads = Number(process.env.BENCH_BURST_UPLOADS ?? 200);
+    if (overheadOnly) {
+      const overhead = await benchOverhead(base, TEST_REDIS_URL, overheadRuns, { uploads: burstUploads, seconds: 11 });
+      console.log('');
+      console.log('| measure | value |');
+      console.log('| --- | --- |');
+      for (const row of overheadRows(overhead)) console.log(row);
+      return;
+    }
 
     // cold: model not in the worker's cache (after /gc), then warm repeats
     const cold: number[] = [];
@@ -133,6 +146,9 @@ async function main(): Promise<void> {
       vadRuns.push({ label, ms, peakMb, segments: body.segments.length });
     }
 
+    // last: its burst leaves async jobs queued behind which nothing else should wait
+    const perJob = await benchOverhead(base, TEST_REDIS_URL, overheadRuns, { uploads: burstUploads, seconds: 11 });
+
     const jfkRatio = median(warm) / median(cli);
     const longRatio = median(longWarm) / median(longCli);
     console.log('');
@@ -148,6 +164,7 @@ async function main(): Promise<void> {
     console.log(`| jfk: service cold (model load) | ${fmt(median(cold))} |`);
     console.log(`| **cold ÷ warm** | **${(median(cold) / median(warm)).toFixed(3)}** |`);
     console.log(`| queue + HTTP overhead per job (end-to-end − worker stages) | ${median(overhead).toFixed(0)} ms |`);
+    for (const row of overheadRows(perJob)) console.log(row);
     console.log(`| 5 min: × realtime (service) | ${(300_000 / median(longWarm)).toFixed(1)}× |`);
     const noVad = vadRuns[0]?.ms ?? 0;
     const batchOne = vadRuns[1]?.ms ?? 0;

@@ -1,0 +1,155 @@
+/**
+ * Where a tiny job's time goes from HTTP to the worker and back, next to a bare BullMQ round trip
+ * (add → no-op worker → waitUntilFinished) on the same Redis in the same run.
+ *
+ * The upload is 0.5 s of silence: the worker's pipeline stops at the silence check without whisper,
+ * so what remains is overhead. Phases come from the job's own records (ms clocks of one machine):
+ *   upload   client start → data.acceptedAt (HTTP, multipart parse, audio store writes, fair share)
+ *   pick-up  acceptedAt → processedOn (job add + the worker taking it)
+ *   worker   processedOn → finishedOn (audio read, decode/WAV fast path, VAD, result write)
+ *   return   finishedOn → the answer at the client (completion event → sync waiter → HTTP answer)
+ */
+import { Queue, QueueEvents, Worker } from 'bullmq';
+import Redis from 'ioredis';
+import { TRANSCRIBE_QUEUE } from '@app/contracts';
+import { encodeWav } from '../../test/support/wav';
+import { postTranscribe } from '../../test/support/service-harness';
+import { buildMultipart } from '../load/multipart';
+import { runLoad } from '../load/load-client';
+import { percentile } from '../load/stats';
+
+export interface PhaseMedians {
+  [phase: string]: number;
+}
+
+export interface OverheadResult {
+  runs: number;
+  bareMs: number;
+  bare: PhaseMedians;
+  serviceMs: number;
+  service: PhaseMedians;
+  /** medians of the worker's own stage timings (timings_ms) */
+  workerStages: PhaseMedians;
+  burst?: { uploads: number; kb: number; p50Ms: number; p99Ms: number; errors: number };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+function medians(samples: Record<string, number>[]): PhaseMedians {
+  const keys = [...new Set(samples.flatMap((s) => Object.keys(s)))];
+  return Object.fromEntries(keys.map((k) => [k, median(samples.map((s) => s[k] ?? 0))]));
+}
+
+/** Wall time of the client's round trip, split at the job's own timestamps. */
+function phases(startedAt: number, endedAt: number, acceptedAt: number | undefined, processedOn: number, finishedOn: number): Record<string, number> {
+  return {
+    ...(acceptedAt !== undefined ? { upload: acceptedAt - startedAt, 'pick-up': processedOn - acceptedAt } : { 'pick-up': processedOn - startedAt }),
+    worker: finishedOn - processedOn,
+    return: endedAt - finishedOn,
+  };
+}
+
+async function jobTimes(redis: Redis, prefix: string, queue: string, id: string) {
+  const [timestamp, processedOn, finishedOn, data] = await redis.hmget(`${prefix}:${queue}:${id}`, 'timestamp', 'processedOn', 'finishedOn', 'data');
+  if (!processedOn || !finishedOn) throw new Error(`job ${id}: no processedOn/finishedOn in Redis`);
+  const acceptedAt = data ? (JSON.parse(data) as { acceptedAt?: number }).acceptedAt : undefined;
+  return { timestamp: Number(timestamp), processedOn: Number(processedOn), finishedOn: Number(finishedOn), acceptedAt };
+}
+
+/** add → a worker whose processor does nothing → waitUntilFinished, one at a time. */
+async function bareBullmq(redisUrl: string, prefix: string, runs: number): Promise<{ totals: number[]; samples: Record<string, number>[] }> {
+  const connection = () => new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const name = 'bench-bare-round-trip';
+  const queue = new Queue(name, { connection: connection(), prefix });
+  const events = new QueueEvents(name, { connection: connection(), prefix });
+  const worker = new Worker(name, async () => ({ ok: true }), { connection: connection(), prefix });
+  const redis = connection();
+  await Promise.all([events.waitUntilReady(), worker.waitUntilReady()]);
+  const totals: number[] = [];
+  const samples: Record<string, number>[] = [];
+  try {
+    for (let i = 0; i < runs + 3; i++) {
+      const startedAt = Date.now();
+      const t0 = performance.now();
+      const job = await queue.add('noop', { i }, { removeOnComplete: { age: 300 } });
+      await job.waitUntilFinished(events, 30_000);
+      const ms = performance.now() - t0;
+      const times = await jobTimes(redis, prefix, name, job.id as string);
+      if (i < 3) continue; // warm-up
+      totals.push(ms);
+      samples.push(phases(startedAt, startedAt + ms, undefined, times.processedOn, times.finishedOn));
+    }
+  } finally {
+    await worker.close();
+    await events.close();
+    await queue.obliterate({ force: true });
+    await queue.close();
+    redis.disconnect();
+  }
+  return { totals, samples };
+}
+
+/** Sync POST /transcribe of a short silent WAV, one at a time. */
+async function serviceRoundTrips(base: string, redisUrl: string, prefix: string, runs: number) {
+  const redis = new Redis(redisUrl);
+  const silent = encodeWav(new Float32Array(8_000));
+  const totals: number[] = [];
+  const samples: Record<string, number>[] = [];
+  const stages: Record<string, number>[] = [];
+  try {
+    for (let i = 0; i < runs + 3; i++) {
+      const startedAt = Date.now();
+      const t0 = performance.now();
+      const { status, body } = await postTranscribe(base, silent, {});
+      const ms = performance.now() - t0;
+      if (status !== 200) throw new Error(`service answered ${status}: ${JSON.stringify(body)}`);
+      if (i < 3) continue;
+      const times = await jobTimes(redis, prefix, TRANSCRIBE_QUEUE, body.job_id);
+      totals.push(ms);
+      samples.push(phases(startedAt, startedAt + ms, times.acceptedAt, times.processedOn, times.finishedOn));
+      const { queued: _queued, ...inWorker } = body.timings_ms as Record<string, number>;
+      stages.push(inWorker);
+    }
+  } finally {
+    redis.disconnect();
+  }
+  return { totals, samples, stages };
+}
+
+/** `uploads` async uploads of `seconds` of silence at once: enqueue latency (202) at the client. */
+async function enqueueBurst(base: string, uploads: number, seconds: number) {
+  const { body, contentType } = buildMultipart({ async: 'true' }, { name: 'silence.wav', content: encodeWav(new Float32Array(seconds * 16_000)) });
+  const outcome = await runLoad({ url: `${base}/transcribe`, body, headers: { 'content-type': contentType }, connections: uploads, durationMs: 0, once: true, expectStatus: 202, timeoutMs: 120_000 });
+  const sorted = [...outcome.latenciesMs].sort((a, b) => a - b);
+  return { uploads, kb: body.length / 1024, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), errors: outcome.errors };
+}
+
+export async function benchOverhead(base: string, redisUrl: string, runs = 30, burst = { uploads: 200, seconds: 11 }): Promise<OverheadResult> {
+  const prefix = process.env.QUEUE_PREFIX ?? 'bull';
+  const bare = await bareBullmq(redisUrl, prefix, runs);
+  const service = await serviceRoundTrips(base, redisUrl, prefix, runs);
+  return {
+    runs,
+    bareMs: median(bare.totals),
+    bare: medians(bare.samples),
+    serviceMs: median(service.totals),
+    service: medians(service.samples),
+    workerStages: medians(service.stages),
+    ...(burst.uploads > 0 ? { burst: await enqueueBurst(base, burst.uploads, burst.seconds) } : {}),
+  };
+}
+
+export function overheadRows(r: OverheadResult): string[] {
+  const ms = (v?: number) => (v === undefined ? '–' : `${v.toFixed(1)} ms`);
+  const rows = [
+    `| **tiny job: service sync round trip (median of ${r.runs})** | **${ms(r.serviceMs)}** |`,
+    `| **bare BullMQ round trip (add → no-op worker → waitUntilFinished), same Redis** | **${ms(r.bareMs)}** |`,
+    `| **queue + HTTP overhead over bare BullMQ** | **${ms(r.serviceMs - r.bareMs)}** (goal ≤ 5 ms) |`,
+  ];
+  for (const phase of ['upload', 'pick-up', 'worker', 'return']) {
+    rows.push(`| phase ${phase}: service / bare BullMQ (medians) | ${ms(r.service[phase])} / ${ms(r.bare[phase])} |`);
+  }
+  rows.push(`| worker stages (timings_ms medians) | ${Object.entries(r.workerStages).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')} ms |`);
+  if (r.burst) rows.push(`| enqueue, ${r.burst.uploads} concurrent async uploads of ${r.burst.kb.toFixed(0)} KB: p50 / p99 | ${ms(r.burst.p50Ms)} / ${ms(r.burst.p99Ms)}${r.burst.errors ? ` (${r.burst.errors} errors)` : ''} (goal p99 < 300 ms) |`);
+  return rows;
+}
