@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { ConfigError } from '@app/config';
-import { redisOptionsFromUrl } from './redis-connection';
+import { describeRedisTarget, redisOptionsFromUrl } from './redis-connection';
 
 /**
  * How the boot check ended: `default` (database 0 needs no check), `selected` (the server has the
@@ -29,6 +29,8 @@ export async function assertRedisDatabase(url: string, timeoutMs = 3_000): Promi
     commandTimeout: timeoutMs,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
+    // with REDIS_SENTINELS: one round of asking the sentinels, then 'unverified' like a direct probe
+    ...(options.sentinels ? { sentinelRetryStrategy: () => null, failoverDetector: false } : {}),
     connectionName: 'boot-check',
   });
   probe.on('error', () => undefined);
@@ -47,7 +49,7 @@ export async function assertRedisDatabase(url: string, timeoutMs = 3_000): Promi
     if ((error as Error).name !== 'ReplyError' || !DATABASE_REFUSED.test(reason)) return 'unverified';
     throw new ConfigError(
       'REDIS_URL',
-      `the Redis server at ${options.host}:${options.port} refuses database ${db} (${reason}); ` +
+      `the Redis server at ${describeRedisTarget(options)} refuses database ${db} (${reason}); ` +
         'use one it has (its "databases" setting, 16 by default: 0..15)',
     );
   } finally {
