@@ -10,7 +10,13 @@ describe('UrlAudioSource', () => {
   let handler: (req: http.IncomingMessage, res: http.ServerResponse) => void;
   const lines: string[] = [];
   const limits = { ...audioUrlLimits({ maxUploadMb: 1, audioUrlTimeoutS: 5, audioUrlStallS: 1 }), stallTimeoutMs: 300 };
-  const source = new UrlAudioSource(new OutboundPolicy(['127.0.0.1']), limits, (line) => lines.push(line));
+  const policy = new OutboundPolicy(['127.0.0.1']);
+  const source = (url: string) => new UrlAudioSource(url, policy, limits, (line) => lines.push(line));
+  const read = async (url: string) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of source(url).open()) chunks.push(chunk);
+    return Buffer.concat(chunks);
+  };
 
   beforeAll(async () => {
     server = http.createServer((req, res) => handler(req, res));
@@ -23,11 +29,12 @@ describe('UrlAudioSource', () => {
   });
   beforeEach(() => (lines.length = 0));
 
-  const failure = (url: string) => source.read(url).then(() => undefined, (error: unknown) => error as ServiceError);
+  const failure = (url: string) => read(url).then(() => undefined, (error: unknown) => error as ServiceError);
 
   it('reads the body; logs name the URL without its query', async () => {
     handler = (req, res) => (req.url?.startsWith('/r') ? res.writeHead(302, { location: '/a.wav?X-Sig=2' }).end() : res.end('RIFF-bytes'));
-    expect((await source.read(`${base}/r.wav?X-Sig=secret`)).toString()).toBe('RIFF-bytes');
+    expect((await read(`${base}/r.wav?X-Sig=secret`)).toString()).toBe('RIFF-bytes');
+    expect(source(`${base}/r.wav?X-Sig=secret`).description).toBe(`url ${base}/r.wav`);
     expect(lines.join('\n')).toContain(`${base}/r.wav: HTTP 200 after 1 redirect(s) to ${base}/a.wav`);
     expect(lines.join('\n')).not.toMatch(/X-Sig/);
   });
@@ -57,15 +64,14 @@ describe('UrlAudioSource', () => {
     expect(await failure('http://127.0.0.1:1/closed')).toMatchObject({ code: ErrorCode.AudioUrlUnreachable });
   });
 
-  it('open() streams chunk by chunk and stops the download when the reader stops', async () => {
+  it('streams chunk by chunk and stops the download when the reader stops', async () => {
     let closed!: Promise<void>;
     handler = (_req, res) => {
       closed = new Promise((resolve) => res.on('close', () => resolve()));
       const timer = setInterval(() => res.write(Buffer.alloc(1000)), 5);
       res.on('close', () => clearInterval(timer));
     };
-    const chunks = await source.open(`${base}/live`);
-    for await (const chunk of chunks) {
+    for await (const chunk of source(`${base}/live`).open()) {
       expect(chunk.length).toBeGreaterThan(0);
       break;
     }

@@ -1,3 +1,4 @@
+import type { AudioSource } from '@app/blob-store';
 import { ServiceConfig } from '@app/config';
 import { AUDIO_URL_MAX_REDIRECTS, ErrorCode, ServiceError } from '@app/contracts';
 import {
@@ -26,56 +27,51 @@ export function audioUrlLimits(config: Pick<ServiceConfig, 'maxUploadMb' | 'audi
 }
 
 /**
- * A job's audio from its audio_url, as a stream of Buffers: the URL (and each redirect) is checked
- * again here, at download time, since DNS may have changed since the submission's check. Failures
- * (here or while reading the stream) are ServiceErrors with the audio_url codes.
+ * A job's audio from its audio_url, a chunk at a time (the worker's AudioSource seam): the URL (and
+ * each redirect) is checked again here, at download time, since DNS may have changed since the
+ * submission's check. Failures, opening or while reading, are ServiceErrors with the audio_url
+ * codes; a reader that stops early (a decode error, a cancel) closes the connection.
  */
-export class UrlAudioSource {
+export class UrlAudioSource implements AudioSource {
+  readonly description: string;
+
   constructor(
+    private readonly url: string,
     private readonly policy: OutboundPolicy,
     private readonly limits: DownloadLimits,
     private readonly log: (line: string) => void = () => undefined,
-  ) {}
+  ) {
+    this.description = `url ${redactedUrl(url)}`;
+  }
 
-  /**
-   * Opens the download (every hop checked, the final answer a 2xx) and gives its body a chunk at a
-   * time, bounded by the limits; errors while reading are the same coded ServiceErrors. Stopping
-   * the iteration early closes the connection.
-   */
-  async open(url: string, signal?: AbortSignal): Promise<AsyncIterable<Buffer>> {
+  async *open(): AsyncIterable<Buffer> {
     const started = Date.now();
+    const where = redactedUrl(this.url);
     let download: OutboundDownload;
     try {
-      download = await guardedGet(this.policy, url, this.limits, signal);
+      download = await guardedGet(this.policy, this.url, this.limits);
     } catch (error) {
-      throw audioUrlFailure(url, error);
+      throw audioUrlFailure(this.url, error);
     }
     const hops = download.redirects ? ` after ${download.redirects} redirect(s) to ${redactedUrl(download.finalUrl)}` : '';
-    this.log(`audio_url ${redactedUrl(url)}: HTTP ${download.status}${hops} from ${download.address}`);
-    return this.chunks(url, download.body, started);
-  }
-
-  /** The whole body in one Buffer, for a pipeline that takes its audio at once (bounded by maxBytes). */
-  async read(url: string, signal?: AbortSignal): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of await this.open(url, signal)) chunks.push(chunk);
-    const bytes = Buffer.concat(chunks);
-    if (bytes.length === 0) throw new ServiceError(ErrorCode.EmptyFile, `${redactedUrl(url)} answered with an empty body`, FIELD);
-    return bytes;
-  }
-
-  private async *chunks(url: string, body: AsyncIterable<Buffer>, started: number): AsyncGenerator<Buffer> {
+    this.log(`audio_url ${where}: HTTP ${download.status}${hops} from ${download.address}`);
     let bytes = 0;
     try {
-      for await (const chunk of body) {
+      for await (const chunk of download.body as AsyncIterable<Buffer>) {
         bytes += chunk.length;
         yield chunk;
       }
     } catch (error) {
-      throw audioUrlFailure(url, error);
+      throw audioUrlFailure(this.url, error);
+    } finally {
+      download.body.destroy();
     }
-    this.log(`audio_url ${redactedUrl(url)}: ${bytes} bytes in ${Date.now() - started} ms`);
+    if (bytes === 0) throw new ServiceError(ErrorCode.EmptyFile, `${where} answered with an empty body`, FIELD);
+    this.log(`audio_url ${where}: ${bytes} bytes in ${Date.now() - started} ms`);
   }
+
+  /** Nothing was stored for a URL job: nothing to delete. */
+  async release(): Promise<void> {}
 }
 
 /** A download failure as the job's coded error; messages name the URL without its query (it may hold a signature). */
@@ -94,7 +90,17 @@ export function audioUrlFailure(url: string, error: unknown): Error {
   return new ServiceError(ErrorCode.AudioUrlUnreachable, `audio_url could not be downloaded (${where}): ${message}`, FIELD);
 }
 
-/** The worker's URL source: its OUTBOUND_ALLOWED_HOSTS and download limits. */
-export function urlAudioSource(config: ServiceConfig, log?: (line: string) => void): UrlAudioSource {
-  return new UrlAudioSource(new OutboundPolicy(config.outboundAllowedHosts), audioUrlLimits(config), log);
+/** The worker's URL sources: one policy (OUTBOUND_ALLOWED_HOSTS) and the download limits from its settings. */
+export class UrlAudioSources {
+  private readonly policy: OutboundPolicy;
+  private readonly limits: DownloadLimits;
+
+  constructor(config: ServiceConfig, private readonly log?: (line: string) => void) {
+    this.policy = new OutboundPolicy(config.outboundAllowedHosts);
+    this.limits = audioUrlLimits(config);
+  }
+
+  forUrl(url: string): UrlAudioSource {
+    return new UrlAudioSource(url, this.policy, this.limits, this.log);
+  }
 }
