@@ -1,0 +1,50 @@
+import { ConfigError, loadConfig } from './env';
+import { redisHaVars } from './env-redis';
+
+describe('Redis high-availability variables', () => {
+  it('defaults: no sentinels, no replica acknowledgement, prefix bull', () => {
+    expect(redisHaVars({})).toEqual({ sentinel: undefined, requireReplicaAck: 0, replicaAckTimeoutMs: 1_000, queuePrefix: 'bull' });
+  });
+
+  it('REDIS_SENTINELS: host:port list, 26379 when the port is left out, IPv6 in brackets', () => {
+    const ha = redisHaVars({ REDIS_SENTINELS: ' 10.0.0.1:26380, sentinel-b ,[::1]:5000', REDIS_SENTINEL_NAME: 'txmaster', REDIS_SENTINEL_PASSWORD: 's3cret' });
+    expect(ha.sentinel).toEqual({
+      sentinels: [
+        { host: '10.0.0.1', port: 26380 },
+        { host: 'sentinel-b', port: 26379 },
+        { host: '::1', port: 5000 },
+      ],
+      name: 'txmaster',
+      password: 's3cret',
+    });
+    expect(redisHaVars({ REDIS_SENTINELS: 'a:1' }).sentinel?.name).toBe('mymaster');
+  });
+
+  it.each(['redis://a:26379', 'a:0', 'a:70000', 'a:b', 'a b:1'])('REDIS_SENTINELS=%s is refused, naming the variable', (value) => {
+    expect(() => redisHaVars({ REDIS_SENTINELS: value })).toThrow(ConfigError);
+    expect(() => redisHaVars({ REDIS_SENTINELS: value })).toThrow(/REDIS_SENTINELS/);
+  });
+
+  it('REDIS_REQUIRE_REPLICA_ACK and its timeout: integers in range', () => {
+    expect(redisHaVars({ REDIS_REQUIRE_REPLICA_ACK: '1', REDIS_REPLICA_ACK_TIMEOUT_MS: '250' })).toMatchObject({ requireReplicaAck: 1, replicaAckTimeoutMs: 250 });
+    expect(() => redisHaVars({ REDIS_REQUIRE_REPLICA_ACK: 'yes' })).toThrow(/REDIS_REQUIRE_REPLICA_ACK/);
+    expect(() => redisHaVars({ REDIS_REPLICA_ACK_TIMEOUT_MS: '0' })).toThrow(/REDIS_REPLICA_ACK_TIMEOUT_MS/);
+  });
+
+  it('QUEUE_PREFIX: one non-empty hash tag at most (Redis Cluster slots)', () => {
+    expect(redisHaVars({ QUEUE_PREFIX: '{bull}' }).queuePrefix).toBe('{bull}');
+    expect(redisHaVars({ QUEUE_PREFIX: 'tx:{q}' }).queuePrefix).toBe('tx:{q}');
+    for (const bad of ['{}', '{a}{b}', '}a{', '{a', 'a b', 'x'.repeat(65)]) {
+      expect(() => redisHaVars({ QUEUE_PREFIX: bad })).toThrow(/QUEUE_PREFIX/);
+    }
+  });
+
+  it('loadConfig carries them and refuses bad ones at boot', () => {
+    expect(loadConfig({ REDIS_SENTINELS: 's1:26379', REDIS_REQUIRE_REPLICA_ACK: '1', QUEUE_PREFIX: '{bull}' })).toMatchObject({
+      sentinel: { sentinels: [{ host: 's1', port: 26379 }], name: 'mymaster' },
+      requireReplicaAck: 1,
+      queuePrefix: '{bull}',
+    });
+    expect(() => loadConfig({ REDIS_SENTINELS: 's1:x' })).toThrow(/REDIS_SENTINELS/);
+  });
+});
