@@ -25,7 +25,7 @@ interface ComposeService {
 }
 
 const compose = parse(read('docker-compose.yml')) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> };
-const { redis, api, worker } = compose.services;
+const { redis, api, worker, 'audio-redis': audioRedis } = compose.services;
 const packageJson = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
 
 /** The JS entry a Dockerfile's CMD runs, mapped back to its TypeScript source. */
@@ -38,8 +38,21 @@ function cmdSource(dockerfile: string): string {
 }
 
 describe('docker-compose.yml', () => {
-  it('has redis, api and worker', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['api', 'redis', 'worker']);
+  it('has the queue redis, the audio redis, api and worker', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['api', 'audio-redis', 'redis', 'worker']);
+  });
+
+  it('keeps audio in a Redis without persistence (no RDB, no AOF, no volume) that never evicts', () => {
+    const command = audioRedis.command ?? [];
+    const after = (flag: string) => command[command.indexOf(flag) + 1];
+    expect(command.includes('--save') && after('--save')).toBe('');
+    expect(after('--appendonly')).toBe('no');
+    expect(after('--maxmemory-policy')).toBe('noeviction');
+    expect(audioRedis.volumes).toBeUndefined();
+    for (const service of [api, worker]) {
+      expect(service.environment?.AUDIO_REDIS_URL).toBe('redis://audio-redis:6379');
+      expect(service.depends_on?.['audio-redis'].condition).toBe('service_healthy');
+    }
   });
 
   it('runs Redis with AOF and noeviction (BullMQ must never lose keys)', () => {

@@ -1,9 +1,8 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
-import { MulterModule } from '@nestjs/platform-express';
 import { QueueEvents } from 'bullmq';
 import Redis from 'ioredis';
-import { memoryStorage } from 'multer';
+import { BlobStore, createBlobStore } from '@app/blob-store';
 import { SERVICE_CONFIG, ServiceConfig, ServiceConfigModule } from '@app/config';
 import { TRANSCRIBE_QUEUE } from '@app/contracts';
 import { createRedis, redisOptionsFromUrl, TranscribeQueueModule } from '@app/redis';
@@ -25,6 +24,7 @@ import { OpenAiController } from './openai/openai.controller';
 import { TranscribeController } from './transcribe/transcribe.controller';
 import { WorkerRegistry } from './workers/worker-registry.service';
 import { WEBHOOK_PROVIDERS } from './webhooks';
+import { AUDIO_BLOB_STORE } from './upload';
 import { RATE_LIMIT_PROVIDERS } from './rate-limit';
 
 @Module({
@@ -32,17 +32,17 @@ import { RATE_LIMIT_PROVIDERS } from './rate-limit';
     ServiceConfigModule,
     TranscribeQueueModule,
     QueueBoardModule,
-    MulterModule.registerAsync({
-      inject: [SERVICE_CONFIG],
-      // uploads stay in memory: audio is never written to disk
-      useFactory: (config: ServiceConfig) => ({
-        storage: memoryStorage(),
-        limits: { fileSize: config.maxUploadMb * 1024 * 1024, files: 1, fields: 32, fieldSize: 64 * 1024 },
-      }),
-    }),
   ],
   controllers: [TranscribeController, JobsController, GcController, HealthController, OpenAiController, DetectLanguageController, MetricsController, ...MODEL_MANAGEMENT.controllers],
   providers: [
+    {
+      provide: AUDIO_BLOB_STORE,
+      inject: [SERVICE_CONFIG],
+      // uploads stream into it as they arrive (AUDIO_REDIS_URL: an in-memory Redis keeps audio off disks);
+      // fail fast like the API's other connection: an upload gets a 503, not a hang
+      useFactory: (config: ServiceConfig): BlobStore =>
+        createBlobStore(config, (url) => new Redis({ ...redisOptionsFromUrl(url), maxRetriesPerRequest: 1, commandTimeout: 5_000, connectionName: 'api-audio' })),
+    },
     {
       provide: API_REDIS,
       inject: [SERVICE_CONFIG],

@@ -9,6 +9,7 @@ import { AlignmentModelsService } from './alignment/alignment-models.service';
 import { WordAlignmentService } from './alignment/word-alignment.service';
 import { DiarizationModelsService } from './diarization/diarization-models.service';
 import { SpeakerDiarizationService } from './diarization/speaker-diarization.service';
+import { JobAudioSources } from './audio-source/job-audio-sources';
 import { LanguageDetectionHandler } from './language/language-detection.handler';
 import { WORKER_METRICS_PROVIDERS } from './metrics';
 import { ModelCacheService } from './models/model-cache.service';
@@ -30,6 +31,7 @@ import { WORKER_REDIS } from './worker.tokens';
       inject: [SERVICE_CONFIG],
       useFactory: (config: ServiceConfig): Redis => createRedis(config.redisUrl, `worker-${WORKER_ID}`),
     },
+    JobAudioSources,
     ModelCacheService,
     WhisperModelsService,
     AlignmentModelsService,

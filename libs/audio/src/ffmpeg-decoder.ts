@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { ErrorCode, JobCancelledError, ServiceError } from '@app/contracts';
 import { PcmSink } from './pcm-sink';
 import { SAMPLE_RATE } from './wav';
@@ -50,9 +51,11 @@ export function cleanDiagnostic(stderr: string): string {
 
 /**
  * Decodes any ffmpeg-readable bytes to 16 kHz mono float32, entirely through pipes. The input may
- * come in pieces (a reordered MP4), written to ffmpeg one after another without joining them.
+ * come in pieces (a reordered MP4), written to ffmpeg one after another without joining them, or
+ * as a stream read while ffmpeg decodes (with backpressure: never more than a pipe's worth ahead).
+ * A stream that fails (its audio gone from the store) fails the decode with its own error.
  */
-export function decodeWithFfmpeg(input: Buffer | readonly Buffer[], options: FfmpegDecodeOptions): Promise<Float32Array> {
+export function decodeWithFfmpeg(input: Buffer | readonly Buffer[] | AsyncIterable<Buffer>, options: FfmpegDecodeOptions): Promise<Float32Array> {
   return new Promise((resolve, reject) => {
     const maxSamples = Math.ceil(options.maxSeconds * SAMPLE_RATE);
     const child = spawn(options.ffmpegPath ?? 'ffmpeg', ffmpegArgs(options.maxSeconds), { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -107,8 +110,37 @@ export function decodeWithFfmpeg(input: Buffer | readonly Buffer[], options: Ffm
     });
     // ffmpeg may stop reading early (bad header, duration cap): a broken pipe is expected then
     child.stdin.on('error', () => undefined);
-    const pieces = Buffer.isBuffer(input) ? [input] : input;
-    for (const piece of pieces) child.stdin.write(piece);
-    child.stdin.end();
+    if (Buffer.isBuffer(input) || Array.isArray(input)) {
+      for (const piece of Buffer.isBuffer(input) ? [input] : (input as readonly Buffer[])) child.stdin.write(piece);
+      child.stdin.end();
+      return;
+    }
+    feed(input as AsyncIterable<Buffer>, child.stdin, () => settled).then(
+      () => child.stdin.end(),
+      (error: Error) => finish(error),
+    );
+  });
+}
+
+/** Writes the stream into ffmpeg's stdin at the pace ffmpeg reads it; stops when the decode is over. */
+async function feed(source: AsyncIterable<Buffer>, stdin: Writable, over: () => boolean): Promise<void> {
+  for await (const piece of source) {
+    if (over() || stdin.destroyed) return;
+    if (!stdin.write(piece)) await drained(stdin);
+  }
+}
+
+/** The pipe took what was written, or closed (ffmpeg stopped reading: its exit settles the decode). */
+function drained(stdin: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stdin.off('drain', done);
+      stdin.off('close', done);
+      stdin.off('error', done);
+      resolve();
+    };
+    stdin.on('drain', done);
+    stdin.on('close', done);
+    stdin.on('error', done);
   });
 }

@@ -1,11 +1,11 @@
 import { Body, Controller, HttpCode, Post, UploadedFile, UseInterceptors } from '@nestjs/common';
-import { FileInterceptor } from '@nestjs/platform-express';
 import { DetectLanguageResponse, detectLanguageResponse, ErrorCode, isEnglishOnlyModelName, JobName, readDetectLanguageForm, ServiceError } from '@app/contracts';
 import { CurrentPrincipal } from '../auth/access.decorator';
 import type { Principal } from '../auth/credentials';
 import { TranscriptionJobsService } from '../jobs/transcription-jobs.service';
 import { assertServableModel } from '../workers/servable-model';
 import { WorkerRegistry } from '../workers/worker-registry.service';
+import { CheckFieldsBeforeFile, StoredUpload, StreamingUploadInterceptor } from '../upload';
 
 /**
  * POST /detect-language (as whisper-asr-webservice has it): whisper's language probabilities for
@@ -21,9 +21,10 @@ export class DetectLanguageController {
 
   @Post('detect-language')
   @HttpCode(200)
-  @UseInterceptors(FileInterceptor('file'))
+  @UseInterceptors(StreamingUploadInterceptor)
+  @CheckFieldsBeforeFile(readDetectLanguageForm)
   async detect(
-    @UploadedFile() file: Express.Multer.File | undefined,
+    @UploadedFile() file: StoredUpload | undefined,
     @Body() body: Record<string, unknown> | undefined,
     @CurrentPrincipal() principal: Principal,
   ): Promise<DetectLanguageResponse> {
@@ -38,7 +39,7 @@ export class DetectLanguageController {
     const workers = await this.workers.liveWorkers();
     if (workers.length === 0) throw new ServiceError(ErrorCode.NoWorkers, 'no transcription worker is running; retry later');
     assertServableModel(whisperModel, workers);
-    const outcome = await this.jobs.enqueue(JobName.DetectLanguage, file.buffer, file.originalname, form.options, true, principal);
+    const outcome = await this.jobs.enqueue(JobName.DetectLanguage, file, form.options, true, principal);
     if (outcome.kind === 'accepted') {
       throw new ServiceError(ErrorCode.TranscriptionTimeout, `language detection did not finish within SYNC_TIMEOUT_S (job ${outcome.jobId}); retry later`);
     }

@@ -1,5 +1,6 @@
 import { Job, QueueEvents } from 'bullmq';
 import Redis from 'ioredis';
+import type { BlobStore } from '@app/blob-store';
 import { loadConfig } from '@app/config';
 import { encodeJobError, ErrorCode, JobName, JobQueue } from '@app/contracts';
 import { TranscriptionJobsService } from './transcription-jobs.service';
@@ -17,7 +18,7 @@ function racingQueue(final: Partial<Job>): Queue {
 
 describe('TranscriptionJobsService.view', () => {
   const service = (queue: Queue) =>
-    new TranscriptionJobsService(loadConfig({}), queue, {} as QueueEvents, { exists: async () => 0 } as unknown as Redis);
+    new TranscriptionJobsService(loadConfig({}), queue, {} as QueueEvents, { exists: async () => 0 } as unknown as Redis, {} as BlobStore);
 
   it('reports why a job failed even when it failed between the snapshot and the state read', async () => {
     const view = await service(racingQueue({ failedReason: encodeJobError(ErrorCode.JobCancelled, 'job was cancelled') })).view('job-1', { kind: 'admin' });

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import { InjectQueue } from '@nestjs/bullmq';
 import { QueueEvents } from 'bullmq';
 import Redis from 'ioredis';
+import type { BlobStore } from '@app/blob-store';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
 import {
   decodeJobError,
@@ -23,17 +24,17 @@ import {
   TranscriptionResult,
 } from '@app/contracts';
 import { addToLogContext, currentRequestId } from '@app/logging';
-import { AudioStore, redisDatabase, replicasAcknowledged } from '@app/redis';
+import { redisDatabase, replicasAcknowledged } from '@app/redis';
 import { API_REDIS, TRANSCRIBE_QUEUE_EVENTS } from '../api.tokens';
 import { ANONYMOUS_OWNER, Principal } from '../auth/credentials';
 import { withTimeout } from '../common/with-timeout';
 import { FairShare } from './fair-share';
 import { appendJobEvent } from './job-events.writer';
-import { newJobId } from './job-id';
 import { JobIndex } from './job-index';
 import { JobLister } from './job-list';
 import type { JobListQuery } from './job-list-query';
 import { queuePosition } from './queue-position';
+import { AUDIO_BLOB_STORE, StoredUpload } from '../upload/stored-upload';
 
 const REDIS_TIMEOUT_MS = 5_000;
 const CANCEL_MARK_TTL_S = 24 * 3600;
@@ -53,7 +54,6 @@ const redisDown = () => new ServiceError(ErrorCode.RedisUnavailable, 'Redis did 
 @Injectable()
 export class TranscriptionJobsService implements OnApplicationShutdown {
   private readonly logger = new Logger(TranscriptionJobsService.name);
-  private readonly audio: AudioStore;
   private readonly fairShare: FairShare;
   /** per-owner index of transcriptions: GET /jobs */
   private readonly jobIndex: JobIndex;
@@ -64,41 +64,41 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
     @InjectQueue(TRANSCRIBE_QUEUE) private readonly queue: UploadQueue,
     @Inject(TRANSCRIBE_QUEUE_EVENTS) private readonly queueEvents: QueueEvents,
     @Inject(API_REDIS) private readonly redis: Redis,
+    @Inject(AUDIO_BLOB_STORE) private readonly audio: BlobStore,
   ) {
-    this.audio = new AudioStore(redis);
     this.fairShare = new FairShare(redis, queue, config.maxQueuedPerKey, config.audioTtlS);
     // an index entry lasts as long as its job can be read: waiting (the audio's TTL), then kept as a result or failure
     this.jobIndex = new JobIndex(redis, config.audioTtlS + Math.max(config.resultTtlS, MIN_FAILURE_TTL_S));
     this.lister = new JobLister(redis, queue, this.jobIndex);
   }
 
-  /** Stores the bytes, enqueues the transcription; waits for the result unless async (or the wait times out). */
-  submit(bytes: Buffer, fileName: string | undefined, options: TranscribeOptions, wait: boolean, principal: Principal): Promise<SubmitOutcome> {
-    return this.enqueue(JobName.Transcribe, bytes, fileName, options, wait, principal);
+  /** Enqueues the transcription of a stored upload; waits for the result unless async (or the wait times out). */
+  submit(upload: StoredUpload, options: TranscribeOptions, wait: boolean, principal: Principal): Promise<SubmitOutcome> {
+    return this.enqueue(JobName.Transcribe, upload, options, wait, principal);
   }
 
   /**
-   * Any job on an upload (transcription, language detection): the bytes under the job's audio key,
-   * the job behind its key's fair share, then the result when `wait` (until SYNC_TIMEOUT_S).
+   * Any job on an upload (transcription, language detection): the upload is in the blob store already
+   * under the job's id (streamed there as it arrived); the job goes behind its key's fair share, then
+   * the result when `wait` (until SYNC_TIMEOUT_S). Once queued, the upload is the worker's to delete.
    */
   async enqueue<N extends JobName>(
     name: N,
-    bytes: Buffer,
-    fileName: string | undefined,
+    upload: StoredUpload,
     options: JobDataMap[N]['options'],
     wait: boolean,
     principal: Principal,
   ): Promise<SubmitOutcome<JobResultMap[N]>> {
-    const jobId = newJobId();
+    const jobId = upload.jobId;
+    const fileName = upload.originalname;
     const owner = ownerOf(principal);
     // anonymous callers (no API_KEYS) share one backlog and no per-key limit
     const priority = await withTimeout(this.fairShare.admit(owner, jobId, principal.kind === 'key'), REDIS_TIMEOUT_MS, redisDown);
     // the request id goes with the job: the worker's lines for it carry the same id
     const requestId = currentRequestId();
-    const data = { options, fileName, sizeBytes: bytes.length, acceptedAt: Date.now(), owner, ...(requestId ? { requestId } : {}) } as JobDataMap[N];
+    const data = { options, fileName, sizeBytes: upload.size, acceptedAt: Date.now(), owner, ...(requestId ? { requestId } : {}) } as JobDataMap[N];
     let job: QueuedJob<N>;
     try {
-      await withTimeout(this.audio.put(jobId, bytes, this.config.audioTtlS), REDIS_TIMEOUT_MS, redisDown);
       job = (await withTimeout(
         (this.queue as unknown as JobQueue<N>).add(name as never, data as never, {
           jobId,
@@ -112,6 +112,8 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
         REDIS_TIMEOUT_MS,
         redisDown,
       )) as unknown as QueuedJob<N>;
+      // queued: the worker deletes the audio when done with it (or its TTL does)
+      upload.claimed = true;
       // REDIS_REQUIRE_REPLICA_ACK: a job only the primary holds would be lost with it in a failover
       await this.awaitReplicaAck(job, jobId);
     } catch (error) {
@@ -120,7 +122,7 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
       throw error;
     }
     addToLogContext({ job_id: jobId });
-    this.logger.log(`job ${jobId} queued (${name}, ${bytes.length} bytes)`);
+    this.logger.log(`job ${jobId} queued (${name}, ${upload.size} bytes)`);
     // GET /jobs lists transcriptions; the job runs even if its index entry could not be written
     if (name === JobName.Transcribe) {
       await this.jobIndex.record(owner, jobId, data.acceptedAt).catch((error: Error) => this.logger.warn(`job ${jobId} not in its key's job list: ${error.message}`));
@@ -238,7 +240,7 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.allSettled([this.queueEvents.close(), this.redis.quit()]);
+    await Promise.allSettled([this.queueEvents.close(), this.redis.quit(), this.audio.close()]);
   }
 
   /** The job if it exists and the caller may see it; another key's job looks like no job at all. */

@@ -1,5 +1,4 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Res, UploadedFile, UseInterceptors } from '@nestjs/common';
-import { FileInterceptor } from '@nestjs/platform-express';
 import type { Response } from 'express';
 import Redis from 'ioredis';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
@@ -25,6 +24,7 @@ import { TranscriptionJobsService } from '../jobs/transcription-jobs.service';
 import { assertServableModel } from '../workers/servable-model';
 import { WorkerRegistry } from '../workers/worker-registry.service';
 import { TranscriptStreamer } from './transcript-stream';
+import { StoredUpload, StreamingUploadInterceptor } from '../upload';
 
 /**
  * OpenAI's audio API (issue 12, item 1): the official SDKs, Open WebUI and other OpenAI clients
@@ -62,9 +62,9 @@ export class OpenAiController {
    */
   @Post('audio/transcriptions')
   @HttpCode(200)
-  @UseInterceptors(FileInterceptor('file'))
+  @UseInterceptors(StreamingUploadInterceptor)
   async transcriptions(
-    @UploadedFile() file: Express.Multer.File | undefined,
+    @UploadedFile() file: StoredUpload | undefined,
     @Body() body: Record<string, unknown> | undefined,
     @Res() response: Response,
     @CurrentPrincipal() principal: Principal,
@@ -75,9 +75,9 @@ export class OpenAiController {
   /** OpenAI's translations: speech in any language → English text (whisper's translate task), synchronous. */
   @Post('audio/translations')
   @HttpCode(200)
-  @UseInterceptors(FileInterceptor('file'))
+  @UseInterceptors(StreamingUploadInterceptor)
   async translations(
-    @UploadedFile() file: Express.Multer.File | undefined,
+    @UploadedFile() file: StoredUpload | undefined,
     @Body() body: Record<string, unknown> | undefined,
     @Res() response: Response,
     @CurrentPrincipal() principal: Principal,
@@ -86,7 +86,7 @@ export class OpenAiController {
   }
 
   /** Everything is checked before the job is queued (and before a stream's 200 goes out). */
-  private async answer(form: OpenAiTranscriptionForm, file: Express.Multer.File | undefined, response: Response, principal: Principal): Promise<void> {
+  private async answer(form: OpenAiTranscriptionForm, file: StoredUpload | undefined, response: Response, principal: Principal): Promise<void> {
     if (!file) throw new ServiceError(ErrorCode.MissingFile, 'send the audio as multipart field "file"', 'file');
     if (file.size === 0) throw new ServiceError(ErrorCode.EmptyFile, 'the uploaded file is empty', 'file');
     const rename = (error: unknown) => asSentFields(error, form.sentAs);
@@ -97,11 +97,11 @@ export class OpenAiController {
       assertServableModel(options.whisperModel, workers, 'model');
       if (options.whisperModel && isEnglishOnlyModelName(options.whisperModel)) assertEnglishOnlyLanguages(options.whisperModel, options.allowedLanguages);
       if (form.answer.stream) {
-        const queued = await this.jobs.submit(file.buffer, file.originalname, options, false, principal);
+        const queued = await this.jobs.submit(file, options, false, principal);
         if (queued.kind !== 'accepted') throw new Error('a job submitted without waiting must come back accepted');
         return await this.streamer.stream(queued.jobId, principal, response, rename);
       }
-      const outcome = await this.jobs.submit(file.buffer, file.originalname, options, true, principal);
+      const outcome = await this.jobs.submit(file, options, true, principal);
       if (outcome.kind === 'accepted') {
         throw new ServiceError(
           ErrorCode.TranscriptionTimeout,

@@ -1,5 +1,4 @@
 import { Body, Controller, HttpCode, Post, Res, UploadedFile, UseInterceptors } from '@nestjs/common';
-import { FileInterceptor } from '@nestjs/platform-express';
 import type { Response } from 'express';
 import {
   AcceptedBody,
@@ -7,6 +6,7 @@ import {
   ErrorCode,
   isEnglishOnlyModelName,
   resolveTranscribeForm,
+  readTranscribeForm,
   ServiceError,
   TranscribeFormFields,
 } from '@app/contracts';
@@ -18,6 +18,7 @@ import { CallbackCheck } from '../webhooks';
 import { WorkerRegistry } from '../workers/worker-registry.service';
 import { TranscribeFormPipe } from './transcribe-form.pipe';
 import { sendTranscript } from './transcript-response';
+import { CheckFieldsBeforeFile, StoredUpload, StreamingUploadInterceptor } from '../upload';
 
 @Controller()
 export class TranscribeController {
@@ -30,9 +31,11 @@ export class TranscribeController {
   /** Sync by default (200 with the transcript in response_format); async=true, or a sync wait past SYNC_TIMEOUT_S, gives 202. */
   @Post('transcribe')
   @HttpCode(200)
-  @UseInterceptors(FileInterceptor('file'))
+  // the audio streams into the blob store as it arrives; fields sent before it are checked first
+  @UseInterceptors(StreamingUploadInterceptor)
+  @CheckFieldsBeforeFile(readTranscribeForm)
   async transcribe(
-    @UploadedFile() file: Express.Multer.File | undefined,
+    @UploadedFile() file: StoredUpload | undefined,
     @Body(TranscribeFormPipe) form: TranscribeFormFields,
     @Res({ passthrough: true }) response: Response,
     @CurrentPrincipal() principal: Principal,
@@ -51,7 +54,7 @@ export class TranscribeController {
     assertServableModel(options.whisperModel, workers);
     // an official .en name is known to be English-only here already: no job, no upload stored
     if (options.whisperModel && isEnglishOnlyModelName(options.whisperModel)) assertEnglishOnlyLanguages(options.whisperModel, options.allowedLanguages);
-    const outcome = await this.jobs.submit(file.buffer, file.originalname, options, !request.async, principal);
+    const outcome = await this.jobs.submit(file, options, !request.async, principal);
     // the 200 body in response_format; a download (Content-Disposition) only when a format was asked for
     if (outcome.kind === 'completed') return sendTranscript(response, outcome.result, request, file.originalname, form.responseFormat !== undefined);
     response.status(202);

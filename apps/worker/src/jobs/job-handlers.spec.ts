@@ -49,7 +49,7 @@ describe('registerJobHandlers: every job name has exactly one handler', () => {
     // constructing the queue's consumer runs registerJobHandlers over every JobName: a name added to
     // the map without a handler makes this throw, as it stops the worker's boot
     const languageDetection = { jobName: JobName.DetectLanguage, handle: jest.fn() } as never;
-    const build = () => new TranscriptionProcessor(loadConfig({}), {} as never, {} as never, {} as never, {} as never, languageDetection);
+    const build = () => new TranscriptionProcessor(loadConfig({}), {} as never, {} as never, {} as never, {} as never, languageDetection, {} as never);
     expect(build).not.toThrow();
     expect(build().jobName).toBe(JobName.Transcribe);
   });

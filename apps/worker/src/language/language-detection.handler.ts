@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { UnrecoverableError } from 'bullmq';
 import Redis from 'ioredis';
-import { decodeAudio, SAMPLE_RATE } from '@app/audio';
+import { AudioInput, decodeAudio, SAMPLE_RATE } from '@app/audio';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
 import {
   DetectLanguageJobData,
@@ -17,7 +17,7 @@ import {
   ServiceError,
   throwIfCancelled,
 } from '@app/contracts';
-import { AudioStore } from '@app/redis';
+import { JobAudioSources } from '../audio-source/job-audio-sources';
 import { resolveWhisperModel } from '@app/whisper';
 import { JobHandler } from '../jobs/job-handlers';
 import { jobFailureReason } from '../jobs/job-failure';
@@ -39,7 +39,6 @@ export const FIRST_SPEECH_SEARCH_SECONDS = 600;
 export class LanguageDetectionHandler implements JobHandler<JobName.DetectLanguage> {
   readonly jobName = JobName.DetectLanguage;
   private readonly logger = new Logger(LanguageDetectionHandler.name);
-  private readonly audio: AudioStore;
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
@@ -47,27 +46,25 @@ export class LanguageDetectionHandler implements JobHandler<JobName.DetectLangua
     private readonly models: WhisperModelsService,
     private readonly speech: SpeechDetectionService,
     private readonly activeJobs: ActiveJobsRegistry,
-  ) {
-    this.audio = new AudioStore(redis);
-  }
+    private readonly audioSources: JobAudioSources,
+  ) {}
 
   async handle(job: QueuedJob<JobName.DetectLanguage>): Promise<LanguageDetectionResult> {
     const jobId = String(job.id);
     const controller = this.activeJobs.start(jobId);
     const leases = new JobLeases();
+    const audio = this.audioSources.forJob(jobId);
     try {
       const data = parseDetectLanguageJobData(job.data);
       if (data.owner) await this.redis.srem(RedisKeys.queuedByOwner(data.owner), jobId);
       if (await this.redis.exists(RedisKeys.cancelled(jobId))) throw new JobCancelledError();
-      const bytes = await this.audio.get(jobId);
-      if (!bytes) throw new ServiceError(ErrorCode.AudioExpired, 'the uploaded audio expired before a worker could process it');
-      const result = await this.detect(jobId, data, bytes, leases, controller.signal);
-      await this.audio.delete(jobId);
+      const result = await this.detect(jobId, data, audio.open(), leases, controller.signal);
+      await audio.release();
       const best = result.languages[0];
       this.logger.log(`job ${jobId}: language ${best ? `${best.language} (p=${best.probability})` : 'none (no speech)'}`);
       return result;
     } catch (error) {
-      await this.audio.delete(jobId).catch(() => undefined);
+      await audio.release().catch(() => undefined);
       throw new UnrecoverableError(jobFailureReason(this.logger, jobId, error));
     } finally {
       leases.releaseAll();
@@ -75,7 +72,7 @@ export class LanguageDetectionHandler implements JobHandler<JobName.DetectLangua
     }
   }
 
-  private async detect(jobId: string, data: DetectLanguageJobData, bytes: Buffer, leases: JobLeases, signal: AbortSignal): Promise<LanguageDetectionResult> {
+  private async detect(jobId: string, data: DetectLanguageJobData, audio: AudioInput, leases: JobLeases, signal: AbortSignal): Promise<LanguageDetectionResult> {
     const timings: Record<string, number> = {};
     const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
       const started = performance.now();
@@ -86,7 +83,7 @@ export class LanguageDetectionHandler implements JobHandler<JobName.DetectLangua
       }
     };
     const decoded = await timed('decode', () =>
-      decodeAudio(bytes, { maxSeconds: this.config.maxAudioSeconds, timeoutMs: this.config.decodeTimeoutS * 1000, signal }),
+      decodeAudio(audio, { maxSeconds: this.config.maxAudioSeconds, timeoutMs: this.config.decodeTimeoutS * 1000, signal }),
     );
     let speechStart = 0;
     if (data.options.vad) {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { decodeAudio, DecodedAudio, SAMPLE_RATE } from '@app/audio';
+import { AudioInput, decodeAudio, DecodedAudio, SAMPLE_RATE } from '@app/audio';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
 import { AlignmentStatus, JobStage, ModelDownloadProgress, round3, SegmentResult, TranscribeJobData, TranscriptionResult } from '@app/contracts';
 import { SpeechChunk } from '@app/vad';
@@ -67,7 +67,7 @@ export class TranscriptionPipeline {
    * Every model the job uses is leased from its first use to the end of the job (released here,
    * whatever happens): eviction and /gc never free a model under a running job.
    */
-  async run(jobId: string, data: TranscribeJobData, audio: Buffer, hooks: PipelineHooks): Promise<TranscriptionResult> {
+  async run(jobId: string, data: TranscribeJobData, audio: AudioInput, hooks: PipelineHooks): Promise<TranscriptionResult> {
     const leases = new JobLeases();
     try {
       return await this.runWith(leases, jobId, data, audio, hooks);
@@ -76,7 +76,7 @@ export class TranscriptionPipeline {
     }
   }
 
-  private async runWith(leases: JobLeases, jobId: string, data: TranscribeJobData, audio: Buffer, hooks: PipelineHooks): Promise<TranscriptionResult> {
+  private async runWith(leases: JobLeases, jobId: string, data: TranscribeJobData, audio: AudioInput, hooks: PipelineHooks): Promise<TranscriptionResult> {
     const timings: Record<string, number> = {};
     const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
       const started = performance.now();

@@ -5,7 +5,6 @@ import Redis from 'ioredis';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
 import {
   decodeJobError,
-  ErrorCode,
   JobCancelledError,
   JobName,
   JobProgress,
@@ -13,12 +12,11 @@ import {
   parseTranscribeJobData,
   QueuedJob,
   RedisKeys,
-  ServiceError,
   TRANSCRIBE_QUEUE,
   TranscriptionResult,
   WorkerLockDefaults,
 } from '@app/contracts';
-import { AudioStore } from '@app/redis';
+import { JobAudioSources } from '../audio-source/job-audio-sources';
 import { jobFailureReason } from '../jobs/job-failure';
 import { dispatchJob, JobHandler, JobHandlerRegistry, registerJobHandlers } from '../jobs/job-handlers';
 import { LanguageDetectionHandler } from '../language/language-detection.handler';
@@ -39,7 +37,6 @@ import { PipelineHooks, TranscriptionPipeline } from './transcription-pipeline.s
 export class TranscriptionProcessor extends WorkerHost implements OnApplicationBootstrap, JobHandler<JobName.Transcribe> {
   readonly jobName = JobName.Transcribe;
   private readonly logger = new Logger(TranscriptionProcessor.name);
-  private readonly audio: AudioStore;
   /** segments as they are decoded, then the end: for streaming readers in the API */
   private readonly events: JobEventsPublisher;
   private readonly handlers: JobHandlerRegistry;
@@ -51,9 +48,9 @@ export class TranscriptionProcessor extends WorkerHost implements OnApplicationB
     private readonly models: WhisperModelsService,
     private readonly activeJobs: ActiveJobsRegistry,
     languageDetection: LanguageDetectionHandler,
+    private readonly audioSources: JobAudioSources,
   ) {
     super();
-    this.audio = new AudioStore(redis);
     this.events = new JobEventsPublisher(redis, config.resultTtlS, this.logger);
     // every kind of job on this queue with its one handler: checked as Nest builds the worker, so a
     // kind without a handler (or with two) stops the worker before it takes a job
@@ -78,32 +75,31 @@ export class TranscriptionProcessor extends WorkerHost implements OnApplicationB
     return dispatchJob(this.handlers, job);
   }
 
-  /** A transcription job: its audio from Redis through the pipeline to the result. */
+  /** A transcription job: its audio, read from its source as the decoder takes it, through the pipeline to the result. */
   async handle(job: QueuedJob<JobName.Transcribe>): Promise<TranscriptionResult> {
     const jobId = String(job.id);
     const controller = this.activeJobs.start(jobId);
     const started = Date.now();
     const events = this.events.forJob(jobId);
+    const audio = this.audioSources.forJob(jobId);
     try {
       const data = parseTranscribeJobData(job.data);
       // no longer waiting: it stops counting against its key's fair share
       if (data.owner) await this.redis.srem(RedisKeys.queuedByOwner(data.owner), jobId);
       if (await this.redis.exists(RedisKeys.cancelled(jobId))) throw new JobCancelledError();
-      const bytes = await this.audio.get(jobId);
-      if (!bytes) throw new ServiceError(ErrorCode.AudioExpired, 'the uploaded audio expired before a worker could process it');
-      const result = await this.pipeline.run(jobId, data, bytes, {
+      const result = await this.pipeline.run(jobId, data, audio.open(), {
         signal: controller.signal,
         ...this.progressReporter(job, events),
         onSegments: (segments) => events.segments(segments),
       });
       result.timings_ms = { queued: Math.max(0, started - data.acceptedAt), ...result.timings_ms };
-      await this.audio.delete(jobId);
+      await audio.release();
       this.logger.log(`job ${jobId} done in ${Date.now() - started} ms (${result.duration} s audio, ${result.segments.length} segments)`);
       await events.completed(result);
       return result;
     } catch (error) {
       // every failure is final: retrying bad audio or a missing model only delays the answer
-      await this.audio.delete(jobId).catch(() => undefined);
+      await audio.release().catch(() => undefined);
       const reason = jobFailureReason(this.logger, jobId, error);
       await events.failed(decodeJobError(reason));
       throw new UnrecoverableError(reason);
