@@ -243,7 +243,6 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
     await Promise.allSettled([this.queueEvents.close(), this.redis.quit(), this.audio.close()]);
   }
 
-  /** The job if it exists and the caller may see it; another key's job looks like no job at all. */
   /**
    * With REDIS_REQUIRE_REPLICA_ACK=n: WAIT on the queue's connection (the one that added the job) until n
    * replicas hold it; otherwise the job and its audio are withdrawn and the caller gets a 503 to retry.
@@ -262,6 +261,7 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
     throw new ServiceError(ErrorCode.RedisUnavailable, `no ${replicas === 1 ? 'Redis replica' : `${replicas} Redis replicas`} acknowledged the job within ${replicaAckTimeoutMs} ms: not accepted, retry`);
   }
 
+  /** The job if it exists and the caller may see it; another key's job looks like no job at all. */
   private async visibleJob(jobId: string, principal: Principal): Promise<TranscribeJob | undefined> {
     const job = await withTimeout(this.queue.getJob(jobId), REDIS_TIMEOUT_MS, redisDown);
     // only transcriptions have a status and a result here (a language detection answers at once)
