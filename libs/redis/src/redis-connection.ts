@@ -35,8 +35,10 @@ export function sentinelFor(url: string, env: Record<string, string | undefined>
 
 /**
  * Through the sentinels to the current primary: ioredis asks them for the master's address at each
- * (re)connect, checks the node's role (a demoted primary is left), and with failoverDetector
- * listens for +switch-master so a failover moves connections over without waiting for a timeout.
+ * (re)connect and checks the node's role (a demoted primary is left). No failoverDetector: its
+ * +switch-master disconnect, arriving while a client is already reconnecting, makes ioredis 5.11
+ * end that client for good ("Connection is closed." on every later command; seen in the e2e). A
+ * dead primary closes the sockets anyway, and commandTimeout bounds the fail-fast connection.
  */
 function sentinelOptions(sentinel: SentinelSettings): RedisOptions {
   return {
@@ -44,7 +46,6 @@ function sentinelOptions(sentinel: SentinelSettings): RedisOptions {
     name: sentinel.name,
     role: 'master',
     sentinelPassword: sentinel.password,
-    failoverDetector: true,
     // every sentinel unreachable: keep asking, at most every 2 s (null would end the client for good)
     sentinelRetryStrategy: (attempt: number) => Math.min(100 * attempt, 2_000),
     // a write that reached a node demoted meanwhile: reconnect (to the new primary) and resend it

@@ -30,7 +30,7 @@ export async function assertRedisDatabase(url: string, timeoutMs = 3_000): Promi
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
     // with REDIS_SENTINELS: one round of asking the sentinels, then 'unverified' like a direct probe
-    ...(options.sentinels ? { sentinelRetryStrategy: () => null, failoverDetector: false } : {}),
+    ...(options.sentinels ? { sentinelRetryStrategy: () => null } : {}),
     connectionName: 'boot-check',
   });
   probe.on('error', () => undefined);

@@ -27,12 +27,13 @@ describe('Redis connections through Sentinel', () => {
       name: 'txmaster',
       role: 'master',
       sentinelPassword: 'sp',
-      failoverDetector: true,
       password: 'data pw',
       db: 2,
       maxRetriesPerRequest: null,
     });
     expect(options.host).toBeUndefined();
+    // see sentinelOptions: its disconnect during a reconnect ends the client for good
+    expect(options.failoverDetector).toBeFalsy();
     // keeps asking the sentinels (null would end the client for good), at most every 2 s
     expect(options.sentinelRetryStrategy!(1)).toBe(100);
     expect(options.sentinelRetryStrategy!(1_000)).toBe(2_000);
