@@ -221,7 +221,9 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
       }
     }
     await this.redis.publish(RedisChannels.cancel(redisDatabase(this.redis)), jobId);
-    await this.audio.delete(jobId);
+    // a running job's worker reads its audio as it decodes: deleted under it, the job would end as
+    // audio_expired instead of cancelled; its worker releases the audio as it stops (a dead one: the TTL)
+    if (state !== 'active') await this.audio.delete(jobId);
     this.logger.log(`job ${jobId} cancelled (was ${state})`);
     return { job_id: jobId, status: 'cancelled', progress: this.progressOf(job).percent, stage: this.progressOf(job).stage };
   }
