@@ -61,7 +61,10 @@ describe('AUDIO_REDIS_URL', () => {
 
 describe('ENV_VARIABLES', () => {
   it('lists exactly the variables loadConfig reads', () => {
-    const source = readFileSync(join(__dirname, 'env.ts'), 'utf8').split('export function loadConfig')[1];
+    // loadConfig, and redisHaVars that it calls (the Redis high-availability variables)
+    const source =
+      readFileSync(join(__dirname, 'env.ts'), 'utf8').split('export function loadConfig')[1] +
+      readFileSync(join(__dirname, 'env-redis.ts'), 'utf8').split('export function redisHaVars')[1];
     const read = new Set([...source.matchAll(/env(?:\.|, ')([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]));
     expect([...read].sort()).toEqual([...ENV_VARIABLES].sort());
   });
