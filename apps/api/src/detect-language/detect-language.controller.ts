@@ -1,10 +1,13 @@
-import { Body, Controller, HttpCode, Post, UploadedFile, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Post, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { DetectLanguageResponse, detectLanguageResponse, ErrorCode, isEnglishOnlyModelName, JobName, readDetectLanguageForm, ServiceError } from '@app/contracts';
 import { CurrentPrincipal } from '../auth/access.decorator';
 import type { Principal } from '../auth/credentials';
 import { TranscriptionJobsService } from '../jobs/transcription-jobs.service';
 import { assertServableModel } from '../workers/servable-model';
 import { WorkerRegistry } from '../workers/worker-registry.service';
+import { OutboundPolicy } from '@app/outbound';
+import { OUTBOUND_POLICY } from '../webhooks/webhooks.tokens';
+import { uploadOrAudioUrl } from '../transcribe/audio-url-input';
 import { CheckFieldsBeforeFile, StoredUpload, StreamingUploadInterceptor } from '../upload';
 
 /**
@@ -17,6 +20,7 @@ export class DetectLanguageController {
   constructor(
     private readonly jobs: TranscriptionJobsService,
     private readonly workers: WorkerRegistry,
+    @Inject(OUTBOUND_POLICY) private readonly outbound: OutboundPolicy,
   ) {}
 
   @Post('detect-language')
@@ -24,13 +28,14 @@ export class DetectLanguageController {
   @UseInterceptors(StreamingUploadInterceptor)
   @CheckFieldsBeforeFile(readDetectLanguageForm)
   async detect(
-    @UploadedFile() file: StoredUpload | undefined,
+    @UploadedFile() uploaded: StoredUpload | undefined,
     @Body() body: Record<string, unknown> | undefined,
     @CurrentPrincipal() principal: Principal,
   ): Promise<DetectLanguageResponse> {
     const form = readDetectLanguageForm(body ?? {});
-    if (!file) throw new ServiceError(ErrorCode.MissingFile, 'send the audio as multipart field "file"', 'file');
-    if (file.size === 0) throw new ServiceError(ErrorCode.EmptyFile, 'the uploaded file is empty', 'file');
+    // the upload, or audio_url (exactly one; a URL passes the SSRF check here and again at download)
+    const file = await uploadOrAudioUrl(this.outbound, uploaded, form.options.audioUrl);
+    if (file.size === 0 && form.options.audioUrl === undefined) throw new ServiceError(ErrorCode.EmptyFile, 'the uploaded file is empty', 'file');
     const { whisperModel } = form.options;
     // an English-only model has nothing to detect: known from its name, before any upload is stored
     if (whisperModel && isEnglishOnlyModelName(whisperModel)) {

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post, Res, UploadedFile, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Post, Res, UploadedFile, UseInterceptors } from '@nestjs/common';
 import type { Response } from 'express';
 import {
   AcceptedBody,
@@ -17,6 +17,9 @@ import { assertServableModel } from '../workers/servable-model';
 import { CallbackCheck } from '../webhooks';
 import { WorkerRegistry } from '../workers/worker-registry.service';
 import { TranscribeFormPipe } from './transcribe-form.pipe';
+import { OutboundPolicy } from '@app/outbound';
+import { OUTBOUND_POLICY } from '../webhooks/webhooks.tokens';
+import { uploadOrAudioUrl } from './audio-url-input';
 import { sendTranscript } from './transcript-response';
 import { CheckFieldsBeforeFile, StoredUpload, StreamingUploadInterceptor } from '../upload';
 
@@ -26,6 +29,7 @@ export class TranscribeController {
     private readonly jobs: TranscriptionJobsService,
     private readonly workers: WorkerRegistry,
     private readonly callbacks: CallbackCheck,
+    @Inject(OUTBOUND_POLICY) private readonly outbound: OutboundPolicy,
   ) {}
 
   /** Sync by default (200 with the transcript in response_format); async=true, or a sync wait past SYNC_TIMEOUT_S, gives 202. */
@@ -35,13 +39,14 @@ export class TranscribeController {
   @UseInterceptors(StreamingUploadInterceptor)
   @CheckFieldsBeforeFile(readTranscribeForm)
   async transcribe(
-    @UploadedFile() file: StoredUpload | undefined,
+    @UploadedFile() uploaded: StoredUpload | undefined,
     @Body(TranscribeFormPipe) form: TranscribeFormFields,
     @Res({ passthrough: true }) response: Response,
     @CurrentPrincipal() principal: Principal,
   ): Promise<object | string | AcceptedBody> {
-    if (!file) throw new ServiceError(ErrorCode.MissingFile, 'send the audio as multipart field "file"', 'file');
-    if (file.size === 0) throw new ServiceError(ErrorCode.EmptyFile, 'the uploaded file is empty', 'file');
+    // the upload, or audio_url (exactly one; a URL passes the SSRF check here and again at download)
+    const file = await uploadOrAudioUrl(this.outbound, uploaded, form.audioUrl);
+    if (file.size === 0 && form.audioUrl === undefined) throw new ServiceError(ErrorCode.EmptyFile, 'the uploaded file is empty', 'file');
     // defaults and min_speakers ≤ max_speakers, after the file: a missing file is reported first
     const { options, request } = resolveTranscribeForm(form);
     // callback_url: a signing secret exists and the host resolves to allowed addresses (SSRF)

@@ -1,9 +1,10 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { AudioSource, BlobMissingError, BlobStore, createBlobStore } from '@app/blob-store';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
 import { ErrorCode, ServiceError } from '@app/contracts';
 import { createRedis } from '@app/redis';
 import { WORKER_ID } from '../control/worker-identity';
+import { UrlAudioSources } from './url-audio-source';
 
 /**
  * "The job's audio source": where a job's bytes come from, read a chunk at a time. Today an upload
@@ -12,14 +13,18 @@ import { WORKER_ID } from '../control/worker-identity';
 @Injectable()
 export class JobAudioSources implements OnApplicationShutdown {
   private readonly store: BlobStore;
+  private readonly urls: UrlAudioSources;
+  private readonly logger = new Logger('UrlAudioSource');
 
   constructor(@Inject(SERVICE_CONFIG) config: ServiceConfig) {
     // the worker's connection waits for Redis to come back (a job in hand keeps its audio's TTL)
     this.store = createBlobStore(config, (url) => createRedis(url, `worker-${WORKER_ID}-audio`));
+    this.urls = new UrlAudioSources(config, (line) => this.logger.log(line));
   }
 
-  /** The audio of a job on an upload (stored under its id by the API). */
-  forJob(jobId: string): AudioSource {
+  /** The audio of a job: its audio_url's download, else its upload (stored under its id by the API). */
+  forJob(jobId: string, audioUrl?: unknown): AudioSource {
+    if (typeof audioUrl === 'string') return this.urls.forUrl(audioUrl);
     return new StoredUploadSource(this.store, jobId);
   }
 

@@ -53,7 +53,7 @@ export class LanguageDetectionHandler implements JobHandler<JobName.DetectLangua
     const jobId = String(job.id);
     const controller = this.activeJobs.start(jobId);
     const leases = new JobLeases();
-    const audio = this.audioSources.forJob(jobId);
+    const audio = this.audioSources.forJob(jobId, job.data.options?.audioUrl);
     try {
       const data = parseDetectLanguageJobData(job.data);
       if (data.owner) await this.redis.srem(RedisKeys.queuedByOwner(data.owner), jobId);

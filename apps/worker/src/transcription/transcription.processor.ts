@@ -81,7 +81,8 @@ export class TranscriptionProcessor extends WorkerHost implements OnApplicationB
     const controller = this.activeJobs.start(jobId);
     const started = Date.now();
     const events = this.events.forJob(jobId);
-    const audio = this.audioSources.forJob(jobId);
+    // audio_url is checked with the rest of the job's data before the source is read
+    const audio = this.audioSources.forJob(jobId, job.data.options?.audioUrl);
     try {
       const data = parseTranscribeJobData(job.data);
       // no longer waiting: it stops counting against its key's fair share
