@@ -103,6 +103,19 @@ describe('S3BlobStore against s3rver', () => {
     expect(await s3.keys(BUCKET, 'elsewhere/')).toEqual(['elsewhere/keep']);
   });
 
+  it('startSweeping sweeps on its own timer until close()', async () => {
+    const sweeping = new S3BlobStore(new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: S3RVER_CREDENTIALS }), settings);
+    await sweeping.write('stale', pieces(randomBytes(1000)), { ttlSeconds: 60 });
+    const swept: string[] = [];
+    // age limit 0: everything under the prefix is stale
+    sweeping.startSweeping(0, 50, (error) => swept.push(`error ${error.message}`), (result) => swept.push(...result.deleted));
+    const deadline = Date.now() + 5_000;
+    while (!swept.includes('audio/stale') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    await sweeping.close();
+    expect(swept).toContain('audio/stale');
+    expect(await s3.keys(BUCKET, PREFIX)).toEqual([]);
+  });
+
   it('createBlobStore picks the S3 store for BLOB_STORE=s3 (no Redis connection made)', async () => {
     const connect = jest.fn();
     const made = createBlobStore({ audioRedisUrl: 'redis://unused', blobStore: 's3', s3: settings }, connect);
