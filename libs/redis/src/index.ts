@@ -1,4 +1,3 @@
-export * from './audio-store';
 export * from './redis-connection';
 export * from './local-redis';
 export * from './redis-errors';
