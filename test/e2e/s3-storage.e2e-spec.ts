@@ -100,6 +100,45 @@ describe('BLOB_STORE=s3 (s3rver)', () => {
     expect(await redis.keys('tx:audio:*')).toEqual([]);
   });
 
+  it('parts go to the bucket while the upload is still arriving: part 1 is stored before the client sends the rest', async () => {
+    const wav = encodeWav(repeatSpeech(jfk, 180));
+    const partsBefore = s3.requests.filter((r) => r.query.get('partNumber') === '1').length;
+    const boundary = `----s3e2e${Date.now()}`;
+    const head = Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="async"\r\n\r\ntrue\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="long.wav"\r\nContent-Type: audio/wav\r\n\r\n`,
+    );
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    const firstBytes = MIN_PART_BYTES + 64 * 1024;
+    let heldBack = false;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (!heldBack) {
+          heldBack = true;
+          controller.enqueue(Buffer.concat([head, wav.subarray(0, firstBytes)]));
+          return;
+        }
+        // the rest only once the first part is in the bucket
+        await waitFor('part 1 stored mid-upload', async () => (s3.requests.filter((r) => r.query.get('partNumber') === '1').length > partsBefore ? true : undefined), 30_000, 50);
+        controller.enqueue(Buffer.concat([wav.subarray(firstBytes), tail]));
+        controller.close();
+      },
+    });
+    const response = await fetch(`${base}/transcribe`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      duplex: 'half',
+    } as RequestInit);
+    expect(response.status).toBe(202);
+    const { job_id: jobId } = (await response.json()) as { job_id: string };
+    expect(partSizes(jobId)).toEqual([MIN_PART_BYTES, wav.length - MIN_PART_BYTES]);
+    // cancelled (waiting or already running): its object goes either way
+    expect((await getJson(`${base}/jobs/${jobId}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await jobEnd(jobId)).status).toBe('cancelled');
+    await bucketEmpties();
+  });
+
   it('a 50 MB upload goes up in 5 MiB parts while it arrives; the job fails (too long for the worker) and its object is deleted', async () => {
     const wav = encodeWav(repeatSpeech(jfk, 1600));
     const { jobId, seconds } = await upload(wav);
