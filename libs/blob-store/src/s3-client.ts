@@ -38,7 +38,8 @@ export async function assertBucketReady(client: S3Client, settings: S3Settings):
   } catch (error) {
     const failure = error as Error & { $metadata?: { httpStatusCode?: number }; Code?: string };
     const status = failure.$metadata?.httpStatusCode;
-    const reason = failure.Code ?? failure.name;
+    // a HEAD answer has no body: the SDK names its error 'Unknown' or after the status ('NotFound', 'Forbidden')
+    const reason = failure.Code ?? (failure.name && failure.name !== 'Unknown' ? failure.name : `HTTP ${status}`);
     if (status === 404 || reason === 'NoSuchBucket' || reason === 'NotFound') {
       throw new ConfigError('S3_BUCKET', `${where} does not exist (create it, with a short lifecycle expiry: see the README)`);
     }
