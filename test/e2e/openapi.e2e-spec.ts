@@ -207,8 +207,10 @@ describe('OpenAPI document and Swagger UI', () => {
     const body = document.paths['/transcribe'].post.requestBody;
     expect(Object.keys(body.content)).toEqual(['multipart/form-data']);
     const form = body.content['multipart/form-data'].schema;
-    expect(form.required).toEqual(['file']);
+    // file or audio_url: exactly one, which the API checks (neither is required on its own)
+    expect(form.required).toBeUndefined();
     expect(form.properties.file).toMatchObject({ type: 'string', format: 'binary' });
+    expect(form.properties.audio_url).toMatchObject({ type: 'string' });
     const options = describeOptions();
     expect(options.length).toBeGreaterThan(10);
     for (const option of options) expectOptionField(form.properties[option.name], option);

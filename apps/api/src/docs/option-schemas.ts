@@ -71,7 +71,9 @@ export function multipartBody(properties: Record<string, SchemaObject>, descript
     description,
     content: {
       'multipart/form-data': {
-        schema: { type: 'object', required: ['file'], properties: { file: FILE_FIELD, ...properties } },
+        // a form with audio_url takes the audio from file or from the URL (exactly one: the API checks);
+        // OpenAPI 3.0 has no empty `required`, so none is written then
+        schema: { type: 'object', ...('audio_url' in properties ? {} : { required: ['file'] }), properties: { file: FILE_FIELD, ...properties } },
       },
     },
   };

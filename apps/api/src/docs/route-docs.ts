@@ -104,26 +104,29 @@ function openAiTranscriptResponses(formats: readonly string[], stream: boolean):
   return { '200': { description: 'The transcript in response_format', headers, content } };
 }
 
+/** A job on audio_url fails with these when the worker's download does (a sync request answers them). */
+const AUDIO_URL_ERRORS = [ErrorCode.AudioUrlUnreachable, ErrorCode.AudioUrlRefused, ErrorCode.AudioUrlTimeout] as const;
+
 export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   'POST /transcribe': {
     tag: 'transcription',
-    summary: 'Transcribe an upload',
+    summary: 'Transcribe an upload or an audio URL',
     description:
       'Synchronous by default: 200 with the transcript in `response_format` once the job is done. `async=true` (or a sync wait past SYNC_TIMEOUT_S) answers 202 with the job id; GET /jobs/{id} then has it.',
-    body: () => multipartBody(optionProperties(describeOptions()), 'the audio in `file` and the options (the options table: README "Options")'),
+    body: () => multipartBody(optionProperties(describeOptions()), 'the audio in `file` (or its URL in `audio_url`) and the options (the options table: README "Options")'),
     responses: () => ({
       '200': { description: 'The transcript in response_format', headers: CONTENT_DISPOSITION, content: transcriptContent(RESPONSE_FORMATS, FORMAT_MEDIA) },
       '202': json('Accepted', 'Queued: async=true, or the transcript was not ready within SYNC_TIMEOUT_S'),
     }),
-    errors: UPLOAD_ERRORS,
+    errors: [...UPLOAD_ERRORS, ...AUDIO_URL_ERRORS],
   },
   'POST /detect-language': {
     tag: 'transcription',
     summary: 'Detect the spoken language',
     description: "whisper's language probabilities for the first speech in the file (up to 30 s from its start), without transcribing it. Synchronous.",
-    body: () => multipartBody(optionProperties(describeDetectLanguageOptions()), 'the audio in `file`, the model and how many languages to list'),
+    body: () => multipartBody(optionProperties(describeDetectLanguageOptions()), 'the audio in `file` (or its URL in `audio_url`), the model and how many languages to list'),
     responses: () => ({ '200': json('DetectLanguage', 'The most probable language and the `top` ones') }),
-    errors: [...UPLOAD_ERRORS, ErrorCode.TranscriptionTimeout],
+    errors: [...UPLOAD_ERRORS, ...AUDIO_URL_ERRORS, ErrorCode.TranscriptionTimeout],
   },
   'GET /jobs': {
     tag: 'jobs',
