@@ -165,6 +165,8 @@ describe('BLOB_STORE=s3 (s3rver)', () => {
         const { body } = await getJson(`${base}/health`);
         return (body.workers as { busy: boolean }[]).some((w) => w.busy) ? true : undefined;
       });
+      // busy shows before the audio is read: kill it once it is reading the object
+      await waitFor('the worker to read the object', async () => (requestsFor(longJob).some((r) => r.method === 'GET') ? true : undefined), 30_000, 50);
       workers[0].child.kill('SIGKILL');
       await waitFor('the worker to die', async () => (workers[0].child.signalCode ? true : undefined));
       expect(await objectSize(longJob)).toBe(longWav.length);
