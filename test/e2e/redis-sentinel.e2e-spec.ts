@@ -7,7 +7,11 @@
  * must still complete: with REDIS_REQUIRE_REPLICA_ACK=1 none may be lost (asserted); without it the
  * count is printed (asynchronous replication may lose the last writes before the kill).
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { Queue } from 'bullmq';
+import Redis from 'ioredis';
+import { TRANSCRIBE_QUEUE } from '@app/contracts';
 import { JFK_WAV } from '../support/samples';
 import { freePort, getJson, postTranscribe, RunningProcess, startApi, startWorker, waitFor, waitForHealthy } from '../support/service-harness';
 import { MASTER_NAME, SentinelTopology, sentinelAvailable } from '../support/sentinel-topology';
@@ -143,6 +147,37 @@ describeIfSentinel('Redis Sentinel: the primary killed while jobs run', () => {
     expect(figures.acceptedAfterKill).toBeGreaterThan(0);
     expect(figures.accepted).toBe(figures.completed + figures.failed + figures.lost);
   }, 300_000);
+});
+
+describe('REDIS_REQUIRE_REPLICA_ACK=1 on a Redis without a replica', () => {
+  it('answers 503 redis_unavailable and leaves neither the job nor its audio behind', async () => {
+    const redisPort = await freePort();
+    const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const redisUrl = `redis://127.0.0.1:${redisPort}/0`;
+    const api = startApi(port, { REDIS_URL: redisUrl, REDIS_REQUIRE_REPLICA_ACK: '1', REDIS_REPLICA_ACK_TIMEOUT_MS: '300', WHISPER_MODEL: 'synthetic-micro' });
+    const client = new Redis(redisUrl);
+    const queue = new Queue(TRANSCRIBE_QUEUE, { connection: { host: '127.0.0.1', port: redisPort, maxRetriesPerRequest: null } });
+    try {
+      await waitFor('the API', async () => ((await fetch(`${base}/health/live`)).ok ? true : undefined), 60_000);
+      const started = Date.now();
+      const response = await postTranscribe(base, readFileSync(JFK_WAV), { async: 'true' }, 'jfk.wav');
+      expect(response.status).toBe(503);
+      expect(response.body.error.code).toBe('redis_unavailable');
+      expect(response.body.error.message).toMatch(/replica/);
+      // the WAIT timeout, not the 5 s Redis timeout
+      expect(Date.now() - started).toBeLessThan(4_000);
+      const counts = await queue.getJobCounts('wait', 'prioritized', 'active', 'delayed', 'completed', 'failed');
+      expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(0);
+      expect(await client.keys('tx:audio:*')).toEqual([]);
+    } finally {
+      await queue.close();
+      client.disconnect();
+      await api.stop();
+      redis.kill('SIGKILL');
+    }
+  }, 120_000);
 });
 
 /**
