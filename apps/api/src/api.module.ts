@@ -5,7 +5,7 @@ import Redis from 'ioredis';
 import { BlobStore, createBlobStore } from '@app/blob-store';
 import { SERVICE_CONFIG, ServiceConfig, ServiceConfigModule } from '@app/config';
 import { TRANSCRIBE_QUEUE } from '@app/contracts';
-import { createRedis, redisOptionsFromUrl, TranscribeQueueModule } from '@app/redis';
+import { bullQueueOptions, createRedis, redisOptionsFromUrl, TranscribeQueueModule } from '@app/redis';
 import { GcController } from './admin/gc.controller';
 import { GcService } from './admin/gc.service';
 import { QueueBoardModule } from './admin/queue-board.module';
@@ -61,7 +61,7 @@ import { RATE_LIMIT_PROVIDERS } from './rate-limit';
       // one QueueEvents per process: every sync request waits on it. Not awaited: with Redis down
       // the API still starts and answers 503 instead of hanging at boot.
       useFactory: (config: ServiceConfig): QueueEvents =>
-        new QueueEvents(TRANSCRIBE_QUEUE, { connection: redisOptionsFromUrl(config.redisUrl) }),
+        new QueueEvents(TRANSCRIBE_QUEUE, bullQueueOptions(config)),
     },
     { provide: APP_FILTER, useClass: ErrorBodyFilter },
     { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -6,7 +6,7 @@ import { BULL_BOARD_INSTANCE, BullBoardInstance, BullBoardModule } from '@bull-b
 import { Queue } from 'bullmq';
 import { SERVICE_CONFIG, ServiceConfig, ServiceConfigModule } from '@app/config';
 import { TRANSCRIBE_QUEUE, WEBHOOKS_QUEUE } from '@app/contracts';
-import { redisOptionsFromUrl, TranscribeQueueModule } from '@app/redis';
+import { bullQueueOptions, TranscribeQueueModule } from '@app/redis';
 import { Credentials } from '../auth/credentials';
 import { QUEUE_BOARD_PATH, QueueBoardAccess } from './queue-board.access';
 
@@ -29,7 +29,7 @@ class QueueBoardQueues implements OnApplicationShutdown {
     @InjectQueue(TRANSCRIBE_QUEUE) transcribe: Queue,
     @Inject(SERVICE_CONFIG) config: ServiceConfig,
   ) {
-    this.webhooks = new Queue(WEBHOOKS_QUEUE, { connection: redisOptionsFromUrl(config.redisUrl) });
+    this.webhooks = new Queue(WEBHOOKS_QUEUE, bullQueueOptions(config));
     board.setQueues([transcribe, this.webhooks].map((queue) => new BullMQAdapter(queue, { readOnlyMode: true })));
   }
 

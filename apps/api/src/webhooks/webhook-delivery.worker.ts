@@ -3,7 +3,7 @@ import { Job, UnrecoverableError, Worker } from 'bullmq';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
 import { WEBHOOKS_QUEUE, WebhookDeliveryJobData, webhookMessageId } from '@app/contracts';
 import { DEFAULT_OUTBOUND_LIMITS, guardedPost, OutboundPolicy } from '@app/outbound';
-import { redisOptionsFromUrl } from '@app/redis';
+import { bullQueueOptions } from '@app/redis';
 import { webhookHeaders } from './webhook-signature';
 import { OUTBOUND_POLICY } from './webhooks.tokens';
 
@@ -35,7 +35,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
 
   onApplicationBootstrap(): void {
     this.worker = new Worker<WebhookDeliveryJobData, DeliveryOutcome>(WEBHOOKS_QUEUE, (job) => this.deliver(job), {
-      connection: redisOptionsFromUrl(this.config.redisUrl),
+      ...bullQueueOptions(this.config),
       concurrency: DELIVERY_CONCURRENCY,
     });
     this.worker.on('error', (error) => this.logger.warn(`webhook worker: ${error.message}`));

@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
 import { WEBHOOKS_QUEUE } from '@app/contracts';
 import { OutboundPolicy } from '@app/outbound';
-import { redisOptionsFromUrl } from '@app/redis';
+import { bullQueueOptions } from '@app/redis';
 import { CallbackCheck } from './callback-check.service';
 import { JobEndWatcher } from './job-end-watcher.service';
 import { WebhookDeliveryWorker } from './webhook-delivery.worker';
@@ -19,7 +19,7 @@ export const WEBHOOK_PROVIDERS: Provider[] = [
   {
     provide: WEBHOOK_DELIVERIES,
     inject: [SERVICE_CONFIG],
-    useFactory: (config: ServiceConfig) => new Queue(WEBHOOKS_QUEUE, { connection: redisOptionsFromUrl(config.redisUrl) }),
+    useFactory: (config: ServiceConfig) => new Queue(WEBHOOKS_QUEUE, bullQueueOptions(config)),
   },
   CallbackCheck,
   JobEndWatcher,
