@@ -60,12 +60,12 @@ describe('receiveMultipartUpload (busboy → blob store)', () => {
     form.append('language', 'en');
     form.append('timestamp_granularities[]', 'word');
     form.append('timestamp_granularities[]', 'segment');
-    form.append('file', new Blob([bytes]), 'a.wav');
+    form.append('file', new Blob([bytes]), 'réunion "été".wav');
     form.append('after', 'x');
     const { status, body } = await post(form);
     expect(status).toBe(200);
     expect(body.fields).toEqual({ language: 'en', timestamp_granularities: ['word', 'segment'], after: 'x' });
-    expect(body.file).toMatchObject({ jobId: lastJob, size: 300_000, originalname: 'a.wav', claimed: false });
+    expect(body.file).toMatchObject({ jobId: lastJob, size: 300_000, originalname: 'réunion "été".wav', claimed: false });
     expect(body.length).toBe(300_000);
     expect(body.sha).toBe(bytes.toString('base64').slice(0, 40));
     // 300 000 bytes in 64 KB chunks: 5 chunks and the manifest

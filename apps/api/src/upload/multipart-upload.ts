@@ -59,6 +59,14 @@ class ClientGoneError extends Error {
   }
 }
 
+/**
+ * Browsers and fetch escape LF, CR and '"' in multipart names as %0A, %0D, %22 (WHATWG); busboy
+ * leaves them escaped. Exactly these three are decoded, as multer did (a bare % is never escaped).
+ */
+export function decodeFormDataName(name: string): string {
+  return name.replace(/%0A|%0D|%22/gi, (match) => ({ '%0A': '\n', '%0D': '\r' })[match.toUpperCase()] ?? '"');
+}
+
 /** The file's bytes as they arrive, refused as soon as they pass `maxBytes`. */
 async function* limited(stream: Readable, maxBytes: number): AsyncIterable<Buffer> {
   let received = 0;
@@ -107,12 +115,14 @@ export function receiveMultipartUpload(request: IncomingMessage, options: Multip
       reject(new ServiceError(ErrorCode.ValidationFailed, `malformed multipart request: ${(error as Error).message}`));
       return;
     }
-    parser.on('field', (name, value, info) => {
+    parser.on('field', (rawName, value, info) => {
       if (failure) return;
+      const name = decodeFormDataName(rawName);
       if (info.valueTruncated || info.nameTruncated) return fail(new ServiceError(ErrorCode.ValidationFailed, `field "${name}" is too long`, name));
       appendField(fields, name, value);
     });
-    parser.on('file', (name, stream, info) => {
+    parser.on('file', (rawName, stream, info) => {
+      const name = decodeFormDataName(rawName);
       if (failure || name !== FILE_FIELD || file || writing) {
         stream.resume();
         return fail(failure ?? unexpectedFile());
@@ -127,7 +137,7 @@ export function receiveMultipartUpload(request: IncomingMessage, options: Multip
       const jobId = options.newJobId();
       writing = options.store.write(jobId, limited(stream, options.maxBytes), { ttlSeconds: options.ttlSeconds }).then(
         ({ sizeBytes }) => {
-          file = { jobId, size: sizeBytes, originalname: info.filename ?? 'audio', mimetype: info.mimeType, claimed: false };
+          file = { jobId, size: sizeBytes, originalname: info.filename !== undefined ? decodeFormDataName(info.filename) : 'audio', mimetype: info.mimeType, claimed: false };
         },
         (error: Error) => fail(error),
       );

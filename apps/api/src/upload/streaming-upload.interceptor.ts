@@ -47,12 +47,20 @@ export class StreamingUploadInterceptor implements NestInterceptor {
       switchMap(({ fields, file }) => {
         request.body = fields;
         request.file = file;
-        return next.handle().pipe(finalize(() => (file && !file.claimed ? this.discard(file) : undefined)));
+        return next.handle().pipe(
+          // a refused request: its upload is gone before the answer goes out
+          catchError((error: unknown) => from(this.discard(file)).pipe(switchMap(() => throwError(() => error)))),
+          // any other end without a job (a stream the client closed...)
+          finalize(() => void this.discard(file)),
+        );
       }),
     );
   }
 
-  private discard(file: StoredUpload): void {
-    this.store.delete(file.jobId).catch((error: Error) => this.logger.warn(`upload ${file.jobId} not deleted (its TTL removes it): ${error.message}`));
+  /** Deletes an upload no job claimed (once); never throws — its TTL is the backstop. */
+  private async discard(file: (StoredUpload & { discarded?: boolean }) | undefined): Promise<void> {
+    if (!file || file.claimed || file.discarded) return;
+    file.discarded = true;
+    await this.store.delete(file.jobId).catch((error: Error) => this.logger.warn(`upload ${file.jobId} not deleted (its TTL removes it): ${error.message}`));
   }
 }
