@@ -7,6 +7,8 @@ import { JobEventsReader, lastJobEvent } from './job-events.reader';
 
 /** How long one XREAD waits; between waits a queued job's place is recomputed (and an ended job without its event noticed). */
 const BLOCK_MS = 2_000;
+/** While a job waits its place is re-read this often, so a place the line passes through quickly is still seen. */
+const QUEUED_BLOCK_MS = 500;
 /** A comment this often while nothing else is written, so proxies keep the connection. */
 export const SSE_HEARTBEAT_MS = 15_000;
 /** The worker writes `completed` just before BullMQ records the result: wait this long for the job view to have it. */
@@ -93,9 +95,10 @@ export class JobEventStream {
       lastWriteAt = Date.now();
     };
     let position: number | null | undefined;
+    let waiting = false;
     try {
       // the first read does not wait: what the stream has (a resume, an ended job) goes out at once
-      for (let blockMs = 0; !gone; blockMs = BLOCK_MS) {
+      for (let blockMs = 0; !gone; blockMs = waiting ? QUEUED_BLOCK_MS : BLOCK_MS) {
         const entries = await reader.next(blockMs);
         if (gone) break;
         if (entries.length > 0) {
@@ -114,7 +117,8 @@ export class JobEventStream {
           write(this.finalFromView(view));
           break;
         }
-        if (view.status === 'queued') {
+        waiting = view.status === 'queued';
+        if (waiting) {
           const place = await this.jobs.queuePlace(jobId);
           if (place !== undefined && place !== position) write(sseMessage('queued', { position: place } satisfies QueuedSseData));
           position = place ?? position;
