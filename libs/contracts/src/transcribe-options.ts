@@ -284,6 +284,23 @@ export function checkTranscribeOptions(options: Record<string, unknown>): Transc
   return checked;
 }
 
+/** The whisper_full_params whisper.cpp was given, as the addon read them back from the struct. */
+export interface WhisperUsedParams {
+  translate: boolean;
+  strategy: 'greedy' | 'beam_search';
+  beam_size: number;
+  best_of: number;
+  temperature: number;
+  temperature_inc: number;
+  no_speech_thold: number;
+  no_context: boolean;
+  carry_initial_prompt: boolean;
+  n_max_text_ctx: number;
+  /** the initial prompt's length in tokens (0: none) */
+  n_prompt_tokens: number;
+  language: string;
+}
+
 /**
  * What a transcription was decoded with (TranscriptionResult.decoding): the job's decoding and VAD
  * options as they took effect, and the whisper_full_params whisper.cpp was given.
@@ -301,20 +318,7 @@ export interface DecodingReport {
   /** VAD cut & merge (absent with vad=false) */
   vad?: { onset: number; offset: number; chunk_size: number; chunks: { start: number; end: number }[] };
   /** read back from the whisper_full_params of the first decoding call (absent when whisper never ran: silence) */
-  whisper_params?: {
-    translate: boolean;
-    strategy: 'greedy' | 'beam_search';
-    beam_size: number;
-    best_of: number;
-    temperature: number;
-    temperature_inc: number;
-    no_speech_thold: number;
-    no_context: boolean;
-    carry_initial_prompt: boolean;
-    n_max_text_ctx: number;
-    n_prompt_tokens: number;
-    language: string;
-  };
+  whisper_params?: WhisperUsedParams;
 }
 
 /** The options that say how a finished transcript is written (POST /transcribe's fields, GET /jobs/:id/result's query). */

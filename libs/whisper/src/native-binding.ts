@@ -3,6 +3,7 @@
  * Only whisper-model.ts should use this; everything else codes against whisper-types.ts.
  */
 import { existsSync } from 'fs';
+import type { WhisperUsedParams } from '@app/contracts';
 import * as path from 'path';
 
 /** Times are whisper.cpp centiseconds relative to the start of the PCM passed in. */
@@ -24,22 +25,8 @@ export interface RawWhisperSegment {
   tokens: RawWhisperToken[];
 }
 
-/** The whisper_full_params the addon passed to whisper_full, read back from the struct. */
-export interface RawUsedParams {
-  translate: boolean;
-  strategy: 'greedy' | 'beam_search';
-  beam_size: number;
-  best_of: number;
-  temperature: number;
-  temperature_inc: number;
-  no_speech_thold: number;
-  no_context: boolean;
-  carry_initial_prompt: boolean;
-  n_max_text_ctx: number;
-  /** the initial prompt's length in tokens (0: none) */
-  n_prompt_tokens: number;
-  language: string;
-}
+/** The whisper_full_params the addon passed to whisper_full, read back from the struct (one shape, in contracts). */
+export type RawUsedParams = WhisperUsedParams;
 
 export interface RawDecodeResult {
   language: string;

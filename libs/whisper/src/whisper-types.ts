@@ -1,3 +1,6 @@
+import type { WhisperUsedParams } from '@app/contracts';
+
+export type { WhisperUsedParams };
 /**
  * The contract between the native whisper.cpp binding and the rest of the code.
  * Nothing outside libs/whisper knows about N-API; it only sees these types.
@@ -35,21 +38,6 @@ export interface DecodeOptions {
   conditionOnPreviousText?: boolean;
 }
 
-/** The whisper_full_params whisper.cpp was given, as the addon read them back. */
-export interface WhisperUsedParams {
-  translate: boolean;
-  strategy: 'greedy' | 'beam_search';
-  beam_size: number;
-  best_of: number;
-  temperature: number;
-  temperature_inc: number;
-  no_speech_thold: number;
-  no_context: boolean;
-  carry_initial_prompt: boolean;
-  n_max_text_ctx: number;
-  n_prompt_tokens: number;
-  language: string;
-}
 
 export interface WhisperToken {
   /** whisper token id */
