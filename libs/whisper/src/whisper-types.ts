@@ -1,10 +1,12 @@
-import type { WhisperUsedParams } from '@app/contracts';
-
-export type { WhisperUsedParams };
 /**
  * The contract between the native whisper.cpp binding and the rest of the code.
  * Nothing outside libs/whisper knows about N-API; it only sees these types.
  */
+import type { WhisperUsedParams } from '@app/contracts';
+
+
+/** whisper.cpp's parameters as the addon read them back (one shape, in contracts). */
+export type { WhisperUsedParams };
 
 export interface LoadModelOptions {
   /** Use the GPU backend when the addon was built with CUDA. */
