@@ -4,7 +4,6 @@
  */
 import type { WhisperUsedParams } from '@app/contracts';
 
-
 /** whisper.cpp's parameters as the addon read them back (one shape, in contracts). */
 export type { WhisperUsedParams };
 
