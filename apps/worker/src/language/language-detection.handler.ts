@@ -17,6 +17,7 @@ import {
   ServiceError,
   throwIfCancelled,
 } from '@app/contracts';
+import { StageTimings } from '../jobs/stage-timings';
 import { JobAudioSources } from '../audio-source/job-audio-sources';
 import { resolveWhisperModel } from '@app/whisper';
 import { JobHandler } from '../jobs/job-handlers';
@@ -73,15 +74,9 @@ export class LanguageDetectionHandler implements JobHandler<JobName.DetectLangua
   }
 
   private async detect(jobId: string, data: DetectLanguageJobData, audio: AudioInput, leases: JobLeases, signal: AbortSignal): Promise<LanguageDetectionResult> {
-    const timings: Record<string, number> = {};
-    const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
-      const started = performance.now();
-      try {
-        return await work();
-      } finally {
-        timings[name] = Math.round(performance.now() - started);
-      }
-    };
+    const stageTimings = new StageTimings();
+    const timings = stageTimings.ms;
+    const timed = <T>(stage: string, work: () => Promise<T>): Promise<T> => stageTimings.time(stage, work);
     const decoded = await timed('decode', () =>
       decodeAudio(audio, { maxSeconds: this.config.maxAudioSeconds, timeoutMs: this.config.decodeTimeoutS * 1000, signal }),
     );

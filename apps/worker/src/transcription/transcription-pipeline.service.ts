@@ -4,6 +4,7 @@ import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
 import { AlignmentStatus, JobStage, ModelDownloadProgress, round3, SegmentResult, TranscribeJobData, TranscriptionResult } from '@app/contracts';
 import { SpeechChunk } from '@app/vad';
 import { readModelIsMultilingual, resolveWhisperModel, tokensToWords, WhisperModelSpec, WhisperSegment, WhisperUsedParams } from '@app/whisper';
+import { StageTimings } from '../jobs/stage-timings';
 import { WordAlignmentService } from '../alignment/word-alignment.service';
 import { DiarizationOutcome, SpeakerDiarizationService } from '../diarization/speaker-diarization.service';
 import { JobLeases } from '../models/model-cache.service';
@@ -77,15 +78,9 @@ export class TranscriptionPipeline {
   }
 
   private async runWith(leases: JobLeases, jobId: string, data: TranscribeJobData, audio: AudioInput, hooks: PipelineHooks): Promise<TranscriptionResult> {
-    const timings: Record<string, number> = {};
-    const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
-      const started = performance.now();
-      try {
-        return await work();
-      } finally {
-        timings[name] = Math.round(performance.now() - started);
-      }
-    };
+    const stageTimings = new StageTimings();
+    const timings = stageTimings.ms;
+    const timed = <T>(stage: string, work: () => Promise<T>): Promise<T> => stageTimings.time(stage, work);
     const { options } = data;
     // the stages this job skips give their share of the progress to the stage before them
     const skipped = new Set<JobStage>();
