@@ -15,6 +15,7 @@ import {
 import { redisDatabase } from '@app/redis';
 import { API_REDIS, API_SUBSCRIBER } from '../api.tokens';
 import { WorkerRegistry } from '../workers/worker-registry.service';
+import { WorkerReplies } from '../workers/worker-replies';
 import { assertKnownModel, assertModelName } from './model-catalog';
 
 /** A load may download and read a large file: it gets at least a minute before a worker shows as `timeout`. */
@@ -27,28 +28,20 @@ const MIN_LOAD_TIMEOUT_MS = 60_000;
  */
 @Injectable()
 export class ModelControlService implements OnApplicationBootstrap {
-  private readonly pending = new Map<string, (reply: ModelControlReply) => void>();
+  private readonly replies: WorkerReplies<ModelControlReply>;
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
     @Inject(API_REDIS) private readonly redis: Redis,
     // shared with /gc, which closes it at shutdown
-    @Inject(API_SUBSCRIBER) private readonly subscriber: Redis,
+    @Inject(API_SUBSCRIBER) subscriber: Redis,
     private readonly workers: WorkerRegistry,
-  ) {}
+  ) {
+    this.replies = new WorkerReplies<ModelControlReply>(subscriber, ModelControlChannels.reply(redisDatabase(subscriber), ''));
+  }
 
   onApplicationBootstrap(): void {
-    const replyPrefix = ModelControlChannels.reply(redisDatabase(this.subscriber), '');
-    this.subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => {
-      if (!channel.startsWith(replyPrefix)) return;
-      try {
-        this.pending.get(channel.slice(replyPrefix.length))?.(JSON.parse(message) as ModelControlReply);
-      } catch {
-        // a malformed reply is ignored; that worker shows as timeout
-      }
-    });
-    // not awaited: with Redis down the API must still start (ioredis subscribes once it connects)
-    this.subscriber.psubscribe(`${replyPrefix}*`).catch(() => undefined);
+    this.replies.listen();
   }
 
   async broadcast(action: ModelControlAction, model: string): Promise<ModelControlResponse> {
@@ -56,33 +49,13 @@ export class ModelControlService implements OnApplicationBootstrap {
     const expected = await this.workers.liveWorkers();
     if (expected.length === 0) throw new ServiceError(ErrorCode.NoWorkers, 'no worker is running (no heartbeat in the last 15 s): nothing to load a model into or unload it from');
     assertKnownModel(model, expected);
-    const requestId = randomUUID();
     const timeoutMs = action === 'load' ? Math.max(this.config.gcTimeoutMs, MIN_LOAD_TIMEOUT_MS) : this.config.gcTimeoutMs;
-    const known = new Set(expected.map((worker) => worker.worker_id));
-    const replies = new Map<string, ModelControlReply>();
-    const done = new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      this.pending.set(requestId, (reply) => {
-        // only workers with a live heartbeat count (one that just started answers, but is not waited for)
-        if (!known.has(reply.worker_id)) return;
-        replies.set(reply.worker_id, reply);
-        if (replies.size === known.size) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
-    const request: ModelControlRequest = { request_id: requestId, action, model };
-    try {
-      await this.redis.publish(ModelControlChannels.request(redisDatabase(this.redis)), JSON.stringify(request));
-      await done;
-    } finally {
-      this.pending.delete(requestId);
-    }
-    const missing = expected
-      .filter((worker) => !replies.has(worker.worker_id))
-      .map((worker): ModelControlWorkerResult => ({ worker_id: worker.worker_id, action, model, status: 'timeout' }));
-    const workers = [...replies.values(), ...missing].sort((a, b) => a.worker_id.localeCompare(b.worker_id));
+    const request: ModelControlRequest = { request_id: randomUUID(), action, model };
+    const { replies, missing } = await this.replies.collect(request.request_id, expected, timeoutMs, () =>
+      this.redis.publish(ModelControlChannels.request(redisDatabase(this.redis)), JSON.stringify(request)),
+    );
+    const timedOut = missing.map((worker_id): ModelControlWorkerResult => ({ worker_id, action, model, status: 'timeout' }));
+    const workers = [...replies, ...timedOut].sort((a, b) => a.worker_id.localeCompare(b.worker_id));
     return { model, action, workers };
   }
 }
