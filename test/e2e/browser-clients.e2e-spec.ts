@@ -102,7 +102,7 @@ describe('browser clients: CORS_ORIGINS with a list of origins', () => {
     const models = await fetch(`${base}/v1/models`, { headers: { origin: ALLOWED, authorization: `Bearer ${KEY}` } });
     expect(models.status).toBe(200);
     expect(models.headers.get('access-control-allow-origin')).toBe(ALLOWED);
-    expect(list(models.headers.get('access-control-expose-headers'))).toEqual(expect.arrayContaining(['content-disposition', 'retry-after', 'x-job-id']));
+    expect(list(models.headers.get('access-control-expose-headers'))).toEqual(expect.arrayContaining(['content-disposition', 'retry-after', 'x-job-id', 'x-request-id', 'x-ratelimit-reset']));
     expect(models.headers.get('access-control-allow-credentials')).toBeNull();
 
     // a refusal is readable by the page too (401 from the guard, 415 from the body middleware)

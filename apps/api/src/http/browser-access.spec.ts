@@ -22,7 +22,7 @@ describe('corsOptions', () => {
     expect(originFor(options, undefined)).toBe(false);
     expect(options).toMatchObject({ credentials: false, optionsSuccessStatus: 204, preflightContinue: false });
     expect(options.allowedHeaders).toEqual(expect.arrayContaining(['Authorization', 'Content-Type']));
-    expect(options.exposedHeaders).toEqual(expect.arrayContaining(['Content-Disposition', 'Retry-After', 'X-Job-Id']));
+    expect(options.exposedHeaders).toEqual(expect.arrayContaining(['Content-Disposition', 'Retry-After', 'X-Job-Id', 'X-Request-Id', 'X-RateLimit-Remaining']));
   });
 
   it('"*": any origin, answered as *', () => {

@@ -53,7 +53,7 @@ export function helmetHeaders(): (request: Request, response: Response, next: Ne
 /** Request headers a browser client may send: auth, the multipart body, and what the openai SDK adds. */
 const ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'X-API-Key', 'Accept', 'OpenAI-Organization', 'OpenAI-Project', 'OpenAI-Beta'];
 /** Response headers a page's script may read: the download name of a transcript, when to retry, the job behind a /v1 answer. */
-const EXPOSED_HEADERS = ['Content-Disposition', 'Retry-After', 'X-Job-Id'];
+const EXPOSED_HEADERS = ['Content-Disposition', 'Retry-After', 'X-Job-Id', 'X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'];
 
 /**
  * CORS for CORS_ORIGINS (exact origins, or ['*']); undefined when none: no CORS headers at all, so
