@@ -161,12 +161,8 @@ describe('BLOB_STORE=s3 (s3rver)', () => {
     it('leaves the stored object in place', async () => {
       ({ jobId: longJob } = await upload(longWav));
       expect(partSizes(longJob)).toEqual([MIN_PART_BYTES, longWav.length - MIN_PART_BYTES]);
-      await waitFor('the worker to be busy with it', async () => {
-        const { body } = await getJson(`${base}/health`);
-        return (body.workers as { busy: boolean }[]).some((w) => w.busy) ? true : undefined;
-      });
-      // busy shows before the audio is read: kill it once it is reading the object
-      await waitFor('the worker to read the object', async () => (requestsFor(longJob).some((r) => r.method === 'GET') ? true : undefined), 30_000, 50);
+      // kill it once it is reading the object (a heartbeat's `busy` can lag the whole job on a fast machine)
+      await waitFor('the worker to read the object', async () => (requestsFor(longJob).some((r) => r.method === 'GET') ? true : undefined), 30_000, 20);
       workers[0].child.kill('SIGKILL');
       await waitFor('the worker to die', async () => (workers[0].child.signalCode ? true : undefined));
       expect(await objectSize(longJob)).toBe(longWav.length);
