@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { JFK_WAV } from '../support/samples';
+import { wavHeader } from '../support/wav';
 import { freePort, getJson, postTranscribe, RunningProcess, startApi, startWorker, waitFor, waitForHealthy } from '../support/service-harness';
 
 const MB = 1024 * 1024;
@@ -61,25 +62,6 @@ function readAof(dir: string): Buffer {
     files.push(join(dir, 'appendonly.aof'));
   }
   return Buffer.concat(files.map((file) => readFileSync(file)));
-}
-
-/** A RIFF/WAVE header for 16 kHz mono PCM16 declaring `dataBytes` of samples. */
-function wavHeader(dataBytes: number): Buffer {
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0, 'ascii');
-  header.writeUInt32LE(Math.min(0xffffffff, 36 + dataBytes), 4);
-  header.write('WAVE', 8, 'ascii');
-  header.write('fmt ', 12, 'ascii');
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(16_000, 24);
-  header.writeUInt32LE(32_000, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36, 'ascii');
-  header.writeUInt32LE(dataBytes, 40);
-  return header;
 }
 
 interface StreamedUpload {

@@ -1,10 +1,8 @@
-/** Builds 16 kHz mono PCM16 WAV bytes from float samples (tests make long audio in memory). */
-export function encodeWav(samples: Float32Array, sampleRate = 16_000): Buffer {
-  const data = Buffer.alloc(samples.length * 2);
-  for (let i = 0; i < samples.length; i++) data.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(samples[i] * 32767))), i * 2);
+/** A 44-byte RIFF/WAVE header for mono PCM16 declaring `dataBytes` of samples (the RIFF size is capped at 4 GiB). */
+export function wavHeader(dataBytes: number, sampleRate = 16_000): Buffer {
   const header = Buffer.alloc(44);
   header.write('RIFF', 0, 'ascii');
-  header.writeUInt32LE(36 + data.length, 4);
+  header.writeUInt32LE(Math.min(0xffffffff, 36 + dataBytes), 4);
   header.write('WAVE', 8, 'ascii');
   header.write('fmt ', 12, 'ascii');
   header.writeUInt32LE(16, 16);
@@ -15,8 +13,15 @@ export function encodeWav(samples: Float32Array, sampleRate = 16_000): Buffer {
   header.writeUInt16LE(2, 32);
   header.writeUInt16LE(16, 34);
   header.write('data', 36, 'ascii');
-  header.writeUInt32LE(data.length, 40);
-  return Buffer.concat([header, data]);
+  header.writeUInt32LE(dataBytes, 40);
+  return header;
+}
+
+/** Builds 16 kHz mono PCM16 WAV bytes from float samples (tests make long audio in memory). */
+export function encodeWav(samples: Float32Array, sampleRate = 16_000): Buffer {
+  const data = Buffer.alloc(samples.length * 2);
+  for (let i = 0; i < samples.length; i++) data.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(samples[i] * 32767))), i * 2);
+  return Buffer.concat([wavHeader(data.length, sampleRate), data]);
 }
 
 /** Reads the samples of a 16-bit mono WAV (the jfk sample). */

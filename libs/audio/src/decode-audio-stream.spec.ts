@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { ErrorCode, ServiceError } from '@app/contracts';
 import { JFK_MP3, JFK_WAV } from '../../../test/support/samples';
+import { wavHeader } from '../../../test/support/wav';
 import { handlingFor } from './audio-input';
 import { decodeAudio } from './decode-audio';
 
@@ -42,19 +43,7 @@ describe('decodeAudio with a chunked input', () => {
 
   it('a WAV whose header declares more than MAX_AUDIO_SECONDS fails from its first chunks, the rest never read', async () => {
     // a canonical 44-byte header declaring one hour of 16 kHz mono PCM16
-    const header = Buffer.alloc(44);
-    header.write('RIFF', 0, 'ascii');
-    header.writeUInt32LE(36 + 16_000 * 2 * 3600, 4);
-    header.write('WAVEfmt ', 8, 'ascii');
-    header.writeUInt32LE(16, 16);
-    header.writeUInt16LE(1, 20);
-    header.writeUInt16LE(1, 22);
-    header.writeUInt32LE(16_000, 24);
-    header.writeUInt32LE(32_000, 28);
-    header.writeUInt16LE(2, 32);
-    header.writeUInt16LE(16, 34);
-    header.write('data', 36, 'ascii');
-    header.writeUInt32LE(16_000 * 2 * 3600, 40);
+    const header = wavHeader(16_000 * 2 * 3600);
     const body = Buffer.concat([header, Buffer.alloc(4 * 1024 * 1024)]);
     const counter = { reads: 0 };
     const error = await decodeAudio(chunked(body, 32 * 1024, counter), options).catch((e: ServiceError) => e);
