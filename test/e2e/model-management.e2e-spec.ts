@@ -137,7 +137,7 @@ describe('model management (ADMIN_TOKEN set, default model synthetic-micro)', ()
 
   it('DELETE of a model a running job holds: pending, the job completes, the model is freed when it ends', async () => {
     const jfk = readPcm16Wav(readFileSync(JFK_WAV));
-    const { status, body } = await postTranscribe(base, encodeWav(repeatSpeech(jfk, 60, 2)), {
+    const { status, body } = await postTranscribe(base, encodeWav(repeatSpeech(jfk, 180, 2)), {
       async: 'true',
       allowed_languages: 'en',
       vad: 'false',
