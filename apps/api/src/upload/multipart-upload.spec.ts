@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { RedisChunkedBlobStore } from '@app/blob-store';
-import { ServiceError } from '@app/contracts';
+import { ErrorCode, ServiceError } from '@app/contracts';
 import { receiveMultipartUpload } from './multipart-upload';
 
 // a real Redis behind the real store: TEST_REDIS_URL's database
@@ -97,7 +97,7 @@ describe('receiveMultipartUpload (busboy → blob store)', () => {
 
   it('fields before the file go through the route\'s check first: a bad one stores nothing', async () => {
     check = (fields) => {
-      if (fields.temperature === 'hot') throw new ServiceError('validation_failed' as never, 'temperature must be a number', 'temperature');
+      if (fields.temperature === 'hot') throw new ServiceError(ErrorCode.ValidationFailed, 'temperature must be a number', 'temperature');
     };
     const form = new FormData();
     form.append('temperature', 'hot');
@@ -128,5 +128,54 @@ describe('receiveMultipartUpload (busboy → blob store)', () => {
       left = (await keysOf(lastJob)).length;
     }
     expect(left).toBe(0);
+  });
+
+  it('a refusal answered late still reaches a fast client: the connection is cut only after the answer', async () => {
+    const store = new RedisChunkedBlobStore(redis, 64 * 1024);
+    // a loaded machine: the answer takes 400 ms, while the client pushes far past the discard limit
+    const slow = http.createServer((request, response) => {
+      const refuse = () => {
+        throw new ServiceError(ErrorCode.ValidationFailed, 'temperature must be a number', 'temperature');
+      };
+      receiveMultipartUpload(request, { store, maxBytes: 64 * 1024 * 1024, ttlSeconds: 60, newJobId: () => `mp-${randomBytes(6).toString('hex')}`, checkFieldsBeforeFile: refuse, response }).catch(
+        (error: Error) =>
+          setTimeout(() => {
+            response.statusCode = 400;
+            response.setHeader('connection', 'close');
+            response.end(JSON.stringify({ message: error.message }));
+          }, 400),
+      );
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    try {
+      const boundary = 'slow';
+      const head = `--${boundary}\r\nContent-Disposition: form-data; name="temperature"\r\n\r\nhot\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n`;
+      const fileBytes = 40 * 1024 * 1024;
+      const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        let answered = false;
+        const request = http.request(
+          { host: '127.0.0.1', port: (slow.address() as AddressInfo).port, method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(head.length + fileBytes) } },
+          (response) => {
+            answered = true;
+            let text = '';
+            response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+          },
+        );
+        request.on('error', (error) => (answered ? undefined : reject(error)));
+        const piece = Buffer.alloc(1024 * 1024, 1);
+        void (async () => {
+          request.write(head);
+          for (let sent = 0; sent < fileBytes && !answered && !request.destroyed; sent += piece.length) {
+            if (!request.write(piece)) await new Promise((r) => request.once('drain', r));
+          }
+        })();
+      });
+      expect(answer.status).toBe(400);
+      expect(JSON.parse(answer.text)).toEqual({ message: 'temperature must be a number' });
+    } finally {
+      slow.closeAllConnections();
+      await new Promise((resolve) => slow.close(resolve));
+    }
   });
 });

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { BlobStore } from '@app/blob-store';
 import { ErrorCode, ServiceError } from '@app/contracts';
@@ -43,6 +43,8 @@ export interface MultipartUploadOptions {
    * request before any audio is stored. Fields after the file are checked later (by the route).
    */
   checkFieldsBeforeFile?: (fields: Record<string, unknown>) => void;
+  /** The answer to this request: a refused body's connection is cut only once the answer went out. */
+  response?: ServerResponse;
 }
 
 export interface MultipartUpload {
@@ -97,7 +99,7 @@ export function receiveMultipartUpload(request: IncomingMessage, options: Multip
       failure = error;
       request.off('close', onClose);
       request.unpipe(parser);
-      drainRest(request);
+      drainRest(request, options.response);
       // stops the store's write (it removes what it wrote); a file already stored whole is deleted; then the answer
       if (fileStream && !fileStream.destroyed) fileStream.destroy(error);
       void (writing ?? Promise.resolve())
@@ -158,12 +160,23 @@ export function receiveMultipartUpload(request: IncomingMessage, options: Multip
   });
 }
 
-/** The rest of a refused body is read and dropped, up to DISCARD_LIMIT_BYTES; past it the connection is cut. */
-function drainRest(request: IncomingMessage): void {
+/**
+ * The rest of a refused body is read and dropped, up to DISCARD_LIMIT_BYTES; past it the connection
+ * is cut, but never before the answer went out: a reset that overtakes the 400/413 leaves a fast
+ * client with "connection reset" instead of the reason (a loaded machine answers after > 8 MB).
+ */
+function drainRest(request: IncomingMessage, response: ServerResponse | undefined): void {
   let drained = 0;
+  let cutting = false;
+  const cut = () => request.socket.destroy();
   request.on('data', (chunk: Buffer) => {
     drained += chunk.length;
-    if (drained > DISCARD_LIMIT_BYTES) request.socket.destroy();
+    if (drained <= DISCARD_LIMIT_BYTES || cutting) return;
+    cutting = true;
+    if (!response || response.writableFinished || response.destroyed) return cut();
+    // TCP backpressure holds the client until the answer is written; then the connection goes
+    request.pause();
+    response.once('close', cut);
   });
   request.resume();
 }

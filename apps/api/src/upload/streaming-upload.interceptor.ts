@@ -37,6 +37,7 @@ export class StreamingUploadInterceptor implements NestInterceptor {
       ttlSeconds: this.config.audioTtlS,
       newJobId,
       checkFieldsBeforeFile,
+      response,
     });
     return from(received).pipe(
       catchError((error: unknown) => {
