@@ -5,7 +5,7 @@ import Redis from 'ioredis';
 import { BlobStore, createBlobStore } from '@app/blob-store';
 import { SERVICE_CONFIG, ServiceConfig, ServiceConfigModule } from '@app/config';
 import { TRANSCRIBE_QUEUE } from '@app/contracts';
-import { bullQueueOptions, createRedis, redisOptionsFromUrl, TranscribeQueueModule } from '@app/redis';
+import { bullQueueOptions, createRedis, TranscribeQueueModule } from '@app/redis';
 import { GcController } from './admin/gc.controller';
 import { GcService } from './admin/gc.service';
 import { QueueBoardModule } from './admin/queue-board.module';
@@ -41,14 +41,14 @@ import { RATE_LIMIT_PROVIDERS } from './rate-limit';
       // uploads stream into it as they arrive (AUDIO_REDIS_URL: an in-memory Redis keeps audio off disks);
       // fail fast like the API's other connection: an upload gets a 503, not a hang
       useFactory: (config: ServiceConfig): BlobStore =>
-        createBlobStore(config, (url) => new Redis({ ...redisOptionsFromUrl(url), maxRetriesPerRequest: 1, commandTimeout: 5_000, connectionName: 'api-audio' })),
+        createBlobStore(config, (url) => createRedis(url, 'api-audio', { maxRetriesPerRequest: 1, commandTimeout: 5_000 })),
     },
     {
       provide: API_REDIS,
       inject: [SERVICE_CONFIG],
       // fail fast: a request should get a 503, not wait for Redis to come back
       useFactory: (config: ServiceConfig): Redis =>
-        new Redis({ ...redisOptionsFromUrl(config.redisUrl), maxRetriesPerRequest: 1, commandTimeout: 5_000, connectionName: 'api' }),
+        createRedis(config.redisUrl, 'api', { maxRetriesPerRequest: 1, commandTimeout: 5_000 }),
     },
     {
       provide: API_SUBSCRIBER,

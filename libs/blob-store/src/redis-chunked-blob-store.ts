@@ -94,16 +94,25 @@ export class RedisChunkedBlobStore implements BlobStore {
   private async deleteChunks(jobId: string, count?: number): Promise<void> {
     if (count !== undefined) {
       for (let start = 0; start < count; start += DELETE_BATCH) {
-        const keys = range(start, Math.min(count, start + DELETE_BATCH)).map((i) => chunkedBlobKeys.chunk(jobId, i));
-        await this.redis.del(...keys);
+        await this.deleteKeys(range(start, Math.min(count, start + DELETE_BATCH)).map((i) => chunkedBlobKeys.chunk(jobId, i)));
       }
       return;
     }
     for (let start = 0; ; start += DELETE_BATCH) {
       const keys = range(start, start + DELETE_BATCH).map((i) => chunkedBlobKeys.chunk(jobId, i));
-      const deleted = await this.redis.del(...keys);
+      const deleted = await this.deleteKeys(keys);
       if (deleted < keys.length) return;
     }
+  }
+
+  /**
+   * One single-key DEL per chunk, sent together (one round trip's worth of waiting): a multi-key DEL
+   * is refused by a Redis Cluster (CROSSSLOT) unless the keys share a slot, and spreading a big
+   * upload's chunks over the cluster's nodes is what a cluster is for.
+   */
+  private async deleteKeys(keys: readonly string[]): Promise<number> {
+    const deleted = await Promise.all(keys.map((key) => this.redis.del(key)));
+    return deleted.reduce((sum, n) => sum + n, 0);
   }
 
   private async manifest(jobId: string): Promise<Manifest | null> {

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
-import { sentinelFor } from './redis-connection';
+import { clusterFor, sentinelFor } from './redis-connection';
 
 /** true when something accepts TCP connections at host:port and answers PING. */
 export function redisAnswers(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
@@ -21,15 +21,17 @@ export function isLocalHost(host: string): boolean {
   return host === 'localhost' || host === '127.0.0.1' || host === '::1' || host === '[::1]';
 }
 
-export type EnsureRedisOutcome = 'already-running' | 'started' | 'remote' | 'sentinel';
+export type EnsureRedisOutcome = 'already-running' | 'started' | 'remote' | 'sentinel' | 'cluster';
 
 /**
  * For the embedded default: when REDIS_URL points at this machine and nothing answers, start a
  * redis-server ourselves (in-memory: no RDB/AOF files). Remote URLs are left alone, and so is a
- * URL reached through REDIS_SENTINELS (its host is not where the primary is).
+ * URL reached through REDIS_SENTINELS (its host is not where the primary is) or REDIS_CLUSTER_NODES
+ * (a lone redis-server would be no cluster).
  */
 export async function ensureLocalRedis(redisUrl: string, log: (message: string) => void): Promise<EnsureRedisOutcome> {
   if (sentinelFor(redisUrl)) return 'sentinel';
+  if (clusterFor(redisUrl)) return 'cluster';
   const url = new URL(redisUrl);
   const host = url.hostname;
   const port = Number(url.port || 6379);

@@ -1,5 +1,5 @@
-import Redis, { RedisOptions } from 'ioredis';
-import { ConfigError, redisHaVars, SentinelSettings } from '@app/config';
+import Redis, { Cluster, ClusterOptions, RedisOptions } from 'ioredis';
+import { ClusterSettings, ConfigError, DEFAULT_REDIS_URL, redisHaVars, redisServerOf, SentinelSettings } from '@app/config';
 
 /**
  * The database index in a redis:// URL's path ("/3" → 3, none → 0). Anything else is refused: Number()
@@ -14,13 +14,6 @@ export function redisDatabaseFromUrl(url: URL): number {
   return Number(path.slice(1));
 }
 
-const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
-
-/** host:port of a redis:// URL, the way two URLs are compared to tell whether they name one server. */
-function serverOf(url: URL): string {
-  return `${url.hostname.toLowerCase()}:${url.port || '6379'}`;
-}
-
 /**
  * The Sentinel settings that apply to `url`: REDIS_SENTINELS describes REDIS_URL's server, so it
  * applies to URLs on that host:port (any database) and not to another server such as a separate
@@ -28,9 +21,20 @@ function serverOf(url: URL): string {
  */
 export function sentinelFor(url: string, env: Record<string, string | undefined> = process.env): SentinelSettings | undefined {
   const sentinel = redisHaVars(env).sentinel;
-  if (!sentinel) return undefined;
-  const queueServer = serverOf(new URL(env.REDIS_URL?.trim() || DEFAULT_REDIS_URL));
-  return serverOf(new URL(url)) === queueServer ? sentinel : undefined;
+  return sentinel && onQueueServer(url, env) ? sentinel : undefined;
+}
+
+/**
+ * The Redis Cluster settings that apply to `url`, decided as sentinelFor decides: REDIS_CLUSTER_NODES
+ * describes REDIS_URL's server, so a separate AUDIO_REDIS_URL stays a plain connection.
+ */
+export function clusterFor(url: string, env: Record<string, string | undefined> = process.env): ClusterSettings | undefined {
+  const cluster = redisHaVars(env).cluster;
+  return cluster && onQueueServer(url, env) ? cluster : undefined;
+}
+
+function onQueueServer(url: string, env: Record<string, string | undefined>): boolean {
+  return redisServerOf(url) === redisServerOf(env.REDIS_URL?.trim() || DEFAULT_REDIS_URL);
 }
 
 /**
@@ -74,6 +78,38 @@ export function redisOptionsFromUrl(url: string, sentinel: SentinelSettings | un
   };
 }
 
+/**
+ * ioredis Cluster options for REDIS_URL's server: the URL gives user, password and TLS to every node
+ * connection (its host only says which server REDIS_CLUSTER_NODES describes; the seeds and the
+ * nodes they announce are dialled). Node connections get BullMQ's maxRetriesPerRequest null unless
+ * `overrides` says otherwise.
+ */
+export function clusterOptionsFromUrl(url: string, overrides: RedisOptions = {}): ClusterOptions {
+  const parsed = new URL(url);
+  return {
+    redisOptions: {
+      username: parsed.username || undefined,
+      password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+      tls: parsed.protocol === 'rediss:' ? {} : undefined,
+      maxRetriesPerRequest: null,
+      connectTimeout: 5_000,
+      ...overrides,
+    },
+    enableReadyCheck: true,
+    // every seed unreachable: keep trying, at most every 2 s (null would end the client for good)
+    clusterRetryStrategy: (attempt: number) => Math.min(100 * attempt, 2_000),
+    slotsRefreshTimeout: 2_000,
+  };
+}
+
+/** A client of either kind; code typed against Redis gets a Cluster through createRedis. */
+export type RedisClient = Redis | Cluster;
+
+/** true for an ioredis Cluster client (its own flag: instanceof fails across copies of ioredis). */
+export function isClusterClient(redis: unknown): redis is Cluster {
+  return (redis as { isCluster?: unknown } | null)?.isCluster === true;
+}
+
 /** Where a set of options points, for messages: the sentinel group or host:port. */
 export function describeRedisTarget(options: RedisOptions): string {
   if (options.sentinels?.length) {
@@ -83,10 +119,23 @@ export function describeRedisTarget(options: RedisOptions): string {
 }
 
 /** The database index a connection uses (0 unless the URL names one): pub/sub channels are scoped by it. */
-export function redisDatabase(redis: Redis): number {
-  return redis.options.db ?? 0;
+export function redisDatabase(redis: RedisClient): number {
+  // a cluster has database 0 only (the config refuses another)
+  return isClusterClient(redis) ? 0 : (redis.options.db ?? 0);
 }
 
-export function createRedis(url: string, name: string): Redis {
-  return new Redis({ ...redisOptionsFromUrl(url), connectionName: name });
+/** A connection to `url`: a Cluster client when REDIS_CLUSTER_NODES applies to it, else a plain (or Sentinel) one. */
+export function createRedisClient(url: string, name: string, overrides: RedisOptions = {}): RedisClient {
+  const cluster = clusterFor(url);
+  if (cluster) return new Cluster(cluster.nodes, clusterOptionsFromUrl(url, { ...overrides, connectionName: name }));
+  return new Redis({ ...redisOptionsFromUrl(url), ...overrides, connectionName: name });
+}
+
+/**
+ * createRedisClient typed as Redis for the many services written against it. A Cluster has the same
+ * command, pub/sub, duplicate and quit methods; what it lacks (scanStream, SELECT, options.db) is
+ * not used on these clients (redisDatabase and SCAN-free key layouts account for it).
+ */
+export function createRedis(url: string, name: string, overrides: RedisOptions = {}): Redis {
+  return createRedisClient(url, name, overrides) as Redis;
 }

@@ -26,15 +26,16 @@ export class JobIndex {
     return owner === undefined ? JobListKeys.all : JobListKeys.byOwner(owner);
   }
 
+  /** One MULTI per key, sent together: a Redis Cluster refuses a MULTI whose keys live in different slots. */
   async record(owner: string, jobId: string, acceptedAt: number): Promise<void> {
     const expired = `(${acceptedAt - this.retentionS * 1000}`;
-    const batch = this.redis.multi();
-    for (const key of [JobIndex.keyFor(owner), JobListKeys.all]) {
-      batch.zadd(key, acceptedAt, jobId).zremrangebyscore(key, '-inf', expired).expire(key, this.retentionS);
-    }
-    const replies = await batch.exec();
-    const failure = replies?.find(([error]) => error)?.[0];
-    if (!replies || failure) throw failure ?? new Error('no reply from Redis');
+    await Promise.all(
+      [JobIndex.keyFor(owner), JobListKeys.all].map(async (key) => {
+        const replies = await this.redis.multi().zadd(key, acceptedAt, jobId).zremrangebyscore(key, '-inf', expired).expire(key, this.retentionS).exec();
+        const failure = replies?.find(([error]) => error)?.[0];
+        if (!replies || failure) throw failure ?? new Error('no reply from Redis');
+      }),
+    );
   }
 
   /**
