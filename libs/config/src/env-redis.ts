@@ -98,8 +98,7 @@ export function redisServerOf(url: string): string {
  * URL). A cluster has database 0 only, so a URL on that server naming another is refused rather
  * than quietly sharing database 0 with whatever lives there.
  */
-function clusterVar(env: Env, sentinel: boolean): ClusterSettings | undefined {
-  const nodes = sentinelListVar(env, 'REDIS_CLUSTER_NODES', DEFAULT_REDIS_PORT);
+function clusterSettings(env: Env, nodes: SentinelAddress[], sentinel: boolean): ClusterSettings | undefined {
   if (nodes.length === 0) return undefined;
   if (sentinel) throw new ConfigError('REDIS_CLUSTER_NODES', 'cannot be combined with REDIS_SENTINELS: a server is reached either as a cluster or through sentinels');
   const redisUrl = env.REDIS_URL?.trim() || DEFAULT_REDIS_URL;
@@ -124,7 +123,7 @@ export function redisHaVars(env: Env): RedisHaSettings {
   const name = env.REDIS_SENTINEL_NAME?.trim() || 'mymaster';
   const password = env.REDIS_SENTINEL_PASSWORD || undefined;
   const requireReplicaAck = intVar(env, 'REDIS_REQUIRE_REPLICA_ACK', 0, 0, 16);
-  const cluster = clusterVar(env, sentinels.length > 0);
+  const cluster = clusterSettings(env, sentinelListVar(env, 'REDIS_CLUSTER_NODES', DEFAULT_REDIS_PORT), sentinels.length > 0);
   return {
     sentinel: sentinels.length > 0 ? { sentinels, name, password } : undefined,
     cluster,
