@@ -64,8 +64,7 @@ interface Heartbeat {
  * picked by pid: a heartbeat left by another spec's worker must not stand in for it.
  */
 async function heartbeat(redis: Redis, stack: ServiceStack): Promise<Heartbeat> {
-  const keys = await redis.keys(RedisKeys.workerHeartbeatPattern);
-  const beats = (keys.length > 0 ? await redis.mget(...keys) : []).map((value) => JSON.parse(value ?? 'null') as (Heartbeat & { pid: number }) | null);
+  const beats = Object.values(await redis.hgetall(RedisKeys.workerHeartbeats)).map((value) => JSON.parse(value) as Heartbeat & { pid: number });
   const mine = beats.find((beat) => beat?.pid === stack.worker.child.pid);
   if (!mine) throw new Error(`no heartbeat from worker pid ${stack.worker.child.pid} yet`);
   return mine;

@@ -61,8 +61,8 @@ describe('two workers on one Redis', () => {
 
   /** The other deployment's worker's heartbeat (it lists the models it has loaded). */
   const otherHeartbeat = async (): Promise<{ models: string[] } | undefined> => {
-    const [key] = await otherDeployment.keys(RedisKeys.workerHeartbeatPattern);
-    return key ? JSON.parse((await otherDeployment.get(key)) ?? 'null') : undefined;
+    const [beat] = Object.values(await otherDeployment.hgetall(RedisKeys.workerHeartbeats));
+    return beat ? JSON.parse(beat) : undefined;
   };
 
   it('both workers answer /gc; a worker of another deployment on another database keeps its models', async () => {

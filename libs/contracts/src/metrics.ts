@@ -74,9 +74,8 @@ export const WORKER_METRICS_INTERVAL_MS = 5_000;
 export const WORKER_METRICS_TTL_MS = 15_000;
 
 export const WorkerMetricsKeys = {
-  /** JSON WorkerMetricsSnapshot of one worker (TTL WORKER_METRICS_TTL_MS) */
-  snapshot: (workerId: string) => `tx:metrics:worker:${workerId}`,
-  snapshotPattern: 'tx:metrics:worker:*',
+  /** one hash, field = worker id, value = JSON WorkerMetricsSnapshot (stale after WORKER_METRICS_TTL_MS; readers remove it) */
+  snapshots: 'tx:metrics:workers',
   /** set once per waiting job removed by a cancel: the first API replica to claim it counts it */
   cancelCounted: (jobId: string) => `tx:metrics:cancel-counted:${jobId}`,
 } as const;
@@ -99,7 +98,7 @@ export interface MetricFamily {
   values: MetricSample[];
 }
 
-/** What a worker writes under WorkerMetricsKeys.snapshot. */
+/** What a worker writes under its id in WorkerMetricsKeys.snapshots. */
 export interface WorkerMetricsSnapshot {
   worker_id: string;
   /** epoch ms */

@@ -16,9 +16,12 @@ export const RedisKeys = {
   audio: (jobId: string) => `tx:audio:${jobId}`,
   /** Set when a client cancels a job, so status reads and late workers see it. */
   cancelled: (jobId: string) => `tx:cancelled:${jobId}`,
-  /** Worker heartbeat (JSON WorkerHeartbeat, short TTL). */
-  workerHeartbeat: (workerId: string) => `tx:worker:${workerId}`,
-  workerHeartbeatPattern: 'tx:worker:*',
+  /**
+   * Worker heartbeats: one hash, field = worker id, value = JSON WorkerHeartbeat. One HGETALL finds
+   * every worker (a keyspace SCAN cost ms per upload on a busy Redis and does not work on a Cluster);
+   * a beat older than HEARTBEAT_TTL_MS means a dead worker, and readers remove it.
+   */
+  workerHeartbeats: 'tx:workers',
   /** Ids of the jobs an owner (API key digest) has waiting: fair share and MAX_QUEUED_PER_KEY. */
   queuedByOwner: (owner: string) => `tx:queued:${owner}`,
 } as const;

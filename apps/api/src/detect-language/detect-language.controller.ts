@@ -4,7 +4,7 @@ import { CurrentPrincipal } from '../auth/access.decorator';
 import type { Principal } from '../auth/credentials';
 import { TranscriptionJobsService } from '../jobs/transcription-jobs.service';
 import { assertServableModel } from '../workers/servable-model';
-import { WorkerRegistry } from '../workers/worker-registry.service';
+import { UPLOAD_ROUTE_WORKERS_MAX_AGE_MS, WorkerRegistry } from '../workers/worker-registry.service';
 import { OutboundPolicy } from '@app/outbound';
 import { OUTBOUND_POLICY } from '../webhooks/webhooks.tokens';
 import { uploadOrAudioUrl } from '../transcribe/audio-url-input';
@@ -41,7 +41,7 @@ export class DetectLanguageController {
     if (whisperModel && isEnglishOnlyModelName(whisperModel)) {
       throw new ServiceError(ErrorCode.ValidationFailed, `${whisperModel} is English-only: language detection needs a multilingual model`, 'whisper_model');
     }
-    const workers = await this.workers.liveWorkers();
+    const workers = await this.workers.liveWorkers(UPLOAD_ROUTE_WORKERS_MAX_AGE_MS);
     if (workers.length === 0) throw new ServiceError(ErrorCode.NoWorkers, 'no transcription worker is running; retry later');
     assertServableModel(whisperModel, workers);
     const outcome = await this.jobs.enqueue(JobName.DetectLanguage, file, form.options, true, principal);

@@ -22,7 +22,7 @@ import { CurrentPrincipal } from '../auth/access.decorator';
 import type { Principal } from '../auth/credentials';
 import { TranscriptionJobsService } from '../jobs/transcription-jobs.service';
 import { assertServableModel } from '../workers/servable-model';
-import { WorkerRegistry } from '../workers/worker-registry.service';
+import { UPLOAD_ROUTE_WORKERS_MAX_AGE_MS, WorkerRegistry } from '../workers/worker-registry.service';
 import { TranscriptStreamer } from './transcript-stream';
 import { StoredUpload, StreamingUploadInterceptor } from '../upload';
 
@@ -92,7 +92,7 @@ export class OpenAiController {
     const rename = (error: unknown) => asSentFields(error, form.sentAs);
     try {
       const { options, request } = resolveTranscribeForm(form.fields);
-      const workers = await this.workers.liveWorkers();
+      const workers = await this.workers.liveWorkers(UPLOAD_ROUTE_WORKERS_MAX_AGE_MS);
       if (workers.length === 0) throw new ServiceError(ErrorCode.NoWorkers, 'no transcription worker is running; retry later');
       assertServableModel(options.whisperModel, workers, 'model');
       if (options.whisperModel && isEnglishOnlyModelName(options.whisperModel)) assertEnglishOnlyLanguages(options.whisperModel, options.allowedLanguages);

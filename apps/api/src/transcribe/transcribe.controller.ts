@@ -15,7 +15,7 @@ import type { Principal } from '../auth/credentials';
 import { TranscriptionJobsService } from '../jobs/transcription-jobs.service';
 import { assertServableModel } from '../workers/servable-model';
 import { CallbackCheck } from '../webhooks';
-import { WorkerRegistry } from '../workers/worker-registry.service';
+import { UPLOAD_ROUTE_WORKERS_MAX_AGE_MS, WorkerRegistry } from '../workers/worker-registry.service';
 import { TranscribeFormPipe } from './transcribe-form.pipe';
 import { OutboundPolicy } from '@app/outbound';
 import { OUTBOUND_POLICY } from '../webhooks/webhooks.tokens';
@@ -51,7 +51,7 @@ export class TranscribeController {
     const { options, request } = resolveTranscribeForm(form);
     // callback_url: a signing secret exists and the host resolves to allowed addresses (SSRF)
     await this.callbacks.assertDeliverable(options);
-    const workers = await this.workers.liveWorkers();
+    const workers = await this.workers.liveWorkers(UPLOAD_ROUTE_WORKERS_MAX_AGE_MS);
     // a sync caller would only wait for SYNC_TIMEOUT_S; an async job can wait for workers to come back
     if (!request.async && workers.length === 0) {
       throw new ServiceError(ErrorCode.NoWorkers, 'no transcription worker is running; retry later or submit with async=true');

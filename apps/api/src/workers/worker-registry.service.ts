@@ -2,38 +2,37 @@ import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
 import { HEARTBEAT_TTL_MS, RedisKeys, WorkerHeartbeat } from '@app/contracts';
 import { API_REDIS } from '../api.tokens';
+import { freshEntries } from './fresh-entries';
 
-/** Keys SCAN looks at per call (a hint to Redis): few calls, each a millisecond or so of Redis time. */
-const SCAN_BATCH = 10_000;
+const isHeartbeat = (value: unknown): value is WorkerHeartbeat =>
+  typeof value === 'object' && value !== null && typeof (value as WorkerHeartbeat).worker_id === 'string' && typeof (value as WorkerHeartbeat).ts === 'number';
 
-/** Live workers, as their heartbeat keys in Redis describe them. */
+/** How old a read of the heartbeats an upload route may use: 0.5 s on top of their 15 s lifetime. */
+export const UPLOAD_ROUTE_WORKERS_MAX_AGE_MS = 500;
+
+/** Live workers, as their heartbeats in Redis describe them. */
 @Injectable()
 export class WorkerRegistry {
+  /** one read shared by the requests that arrive while it runs, reused for `maxAgeMs` by those that allow it */
+  private recent?: { at: number; workers: Promise<WorkerHeartbeat[]> };
+
   constructor(@Inject(API_REDIS) private readonly redis: Redis) {}
 
-  async liveWorkers(): Promise<WorkerHeartbeat[]> {
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-      // SCAN walks the whole keyspace (every job's keys too) and this runs on each upload: 200 a call
-      // meant ~30 round trips (4 ms) per request at 6 000 keys, 180 (24 ms) at 36 000; 10 000 a call is
-      // one round trip up to 10 000 keys (measured: 0.9 ms at 6 000, 6 ms at 36 000)
-      const [next, batch] = await this.redis.scan(cursor, 'MATCH', RedisKeys.workerHeartbeatPattern, 'COUNT', SCAN_BATCH);
-      cursor = next;
-      keys.push(...batch);
-    } while (cursor !== '0');
-    if (keys.length === 0) return [];
+  /**
+   * The workers whose heartbeat is fresh. `maxAgeMs` > 0 lets a caller take a read at most that old:
+   * the upload routes use it (a burst of 200 uploads then costs one Redis read, not 200), while
+   * /health, /models and the broadcasts read anew.
+   */
+  liveWorkers(maxAgeMs = 0): Promise<WorkerHeartbeat[]> {
     const now = Date.now();
-    const values = await this.redis.mget(...keys);
-    return values
-      .flatMap((value) => {
-        try {
-          return value ? [JSON.parse(value) as WorkerHeartbeat] : [];
-        } catch {
-          return [];
-        }
-      })
-      .filter((worker) => now - worker.ts < HEARTBEAT_TTL_MS)
-      .sort((a, b) => a.worker_id.localeCompare(b.worker_id));
+    if (this.recent && now - this.recent.at <= maxAgeMs) return this.recent.workers;
+    const workers = freshEntries(this.redis, RedisKeys.workerHeartbeats, HEARTBEAT_TTL_MS, isHeartbeat);
+    this.recent = { at: now, workers };
+    // a failed read, or one that found no worker, is never reused: a worker that just started serves at once
+    const forget = () => {
+      if (this.recent?.workers === workers) this.recent = undefined;
+    };
+    workers.then((found) => found.length === 0 && forget(), forget);
+    return workers;
   }
 }

@@ -2,7 +2,7 @@ import os from 'node:os';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
-import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_TTL_MS, OFFICIAL_WHISPER_MODELS, RedisKeys, WorkerHeartbeat } from '@app/contracts';
+import { HEARTBEAT_INTERVAL_MS, OFFICIAL_WHISPER_MODELS, RedisKeys, WorkerHeartbeat } from '@app/contracts';
 import { ModelCacheService } from '../models/model-cache.service';
 import { WhisperModelsService } from '../models/whisper-models.service';
 import { ActiveJobsRegistry } from '../transcription/active-jobs.registry';
@@ -10,7 +10,7 @@ import { WORKER_REDIS } from '../worker.tokens';
 import { rssMb } from './rss';
 import { WORKER_ID } from './worker-identity';
 
-/** Liveness through Redis (workers have no HTTP): a key with a short TTL, refreshed every few seconds. */
+/** Liveness through Redis (workers have no HTTP): a timestamped entry in one hash, refreshed every few seconds. */
 @Injectable()
 export class HeartbeatService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(HeartbeatService.name);
@@ -66,7 +66,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
       ts: Date.now(),
     };
     try {
-      await this.redis.set(RedisKeys.workerHeartbeat(WORKER_ID), JSON.stringify(heartbeat), 'PX', HEARTBEAT_TTL_MS);
+      await this.redis.hset(RedisKeys.workerHeartbeats, WORKER_ID, JSON.stringify(heartbeat));
     } catch (error) {
       this.logger.warn(`heartbeat failed: ${(error as Error).message}`);
     }
@@ -76,6 +76,6 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
     this.stopped = true;
     clearInterval(this.timer);
     this.unsubscribeFreed?.();
-    await this.redis.del(RedisKeys.workerHeartbeat(WORKER_ID)).catch(() => undefined);
+    await this.redis.hdel(RedisKeys.workerHeartbeats, WORKER_ID).catch(() => undefined);
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
-import { WORKER_METRICS_INTERVAL_MS, WORKER_METRICS_TTL_MS, WorkerMetricsKeys, WorkerMetricsSnapshot } from '@app/contracts';
+import { WORKER_METRICS_INTERVAL_MS, WorkerMetricsKeys, WorkerMetricsSnapshot } from '@app/contracts';
 import { WORKER_ID } from '../control/worker-identity';
 import { WORKER_REDIS } from '../worker.tokens';
 import { WorkerMetrics } from './worker-metrics';
@@ -51,7 +51,8 @@ export class MetricsPublisher implements OnApplicationBootstrap, OnApplicationSh
         ts: Date.now(),
         metrics: (await this.metrics.registry.getMetricsAsJSON()) as unknown as WorkerMetricsSnapshot['metrics'],
       };
-      await this.redis.set(WorkerMetricsKeys.snapshot(WORKER_ID), JSON.stringify(snapshot), 'PX', WORKER_METRICS_TTL_MS);
+      // the reader drops it once it is WORKER_METRICS_TTL_MS old (the worker stopped publishing)
+      await this.redis.hset(WorkerMetricsKeys.snapshots, WORKER_ID, JSON.stringify(snapshot));
       if (this.failing) this.logger.log('metrics snapshots reach Redis again');
       this.failing = false;
     } catch (error) {
