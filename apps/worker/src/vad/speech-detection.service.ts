@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { throwIfCancelled } from '@app/contracts';
-import { cutAndMerge, defaultSileroVadPath, SileroVadModel, SpeechChunk, speechSegments } from '@app/vad';
+import { cutAndMerge, defaultSileroVadPath, isSilentForVad, SileroVadModel, SpeechChunk, speechSegments } from '@app/vad';
 import { fileBytes, JobLeases, LoadedModel, ModelCacheService } from '../models/model-cache.service';
 
 interface LoadedVad extends LoadedModel {
@@ -43,6 +43,8 @@ export class SpeechDetectionService {
     jobLeases?: JobLeases,
     chunking: SpeechChunking = DEFAULT_SPEECH_CHUNKING,
   ): Promise<SpeechChunk[]> {
+    // nothing above the noise floor: no speech, without loading or running the model
+    if (isSilentForVad(pcm, chunking.onset)) return [];
     const checked = (fraction: number) => {
       throwIfCancelled(signal);
       onProgress(fraction);
