@@ -386,7 +386,8 @@ describe('downloadFile', () => {
       handler = (req, res) => serve(req, res, payload, { chunk: 16 * 1024, everyMs: 30 });
       const other = childDownload(`${base}/killed.bin`, path);
       await other.started;
-      await new Promise((r) => setTimeout(r, 200));
+      // killed once part of the file is on disk (a loaded machine may report progress before the write lands)
+      for (let i = 0; i < 200 && !(existsSync(`${path}.partial`) && statSync(`${path}.partial`).size > 0); i++) await new Promise((r) => setTimeout(r, 25));
       other.child.kill('SIGKILL');
       await other.done;
       const kept = statSync(`${path}.partial`).size;
