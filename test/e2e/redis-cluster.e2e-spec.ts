@@ -3,7 +3,9 @@
  * loopback ports 7101-7103 (nothing on disk), joined with `redis-cli --cluster create`, and the real
  * API and worker with REDIS_CLUSTER_NODES. Their REDIS_URL names a host that never resolves, so
  * every connection must be a cluster client built from the seed nodes. QUEUE_PREFIX is left unset:
- * cluster mode defaults it to {bull}.
+ * cluster mode defaults it to {bull}. Besides transcription it covers the routes whose keys spread
+ * over the masters: GET /jobs (job hashes in the {bull} slot, cancel marks anywhere), the SSE event
+ * stream, DELETE of a queued and a running job, /metrics and GET /models.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -13,10 +15,12 @@ import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import Redis, { Cluster } from 'ioredis';
 import { RedisChunkedBlobStore } from '@app/blob-store';
-import { TRANSCRIBE_QUEUE } from '@app/contracts';
+import { MetricNames, RedisKeys, TRANSCRIBE_QUEUE } from '@app/contracts';
 import { replicasAcknowledged } from '@app/redis';
+import { parsePrometheusText, matching, sumOf } from '../support/prometheus-text';
 import { JFK_WAV } from '../support/samples';
 import { freePort, getJson, postTranscribe, RunningProcess, startApi, startWorker, waitFor, waitForHealthy } from '../support/service-harness';
+import { encodeWav, readPcm16Wav, repeatSpeech } from '../support/wav';
 
 const PORTS = [7101, 7102, 7103];
 const SEEDS = PORTS.map((port) => `127.0.0.1:${port}`).join(',');
@@ -41,6 +45,17 @@ async function nodeCommand(port: number, args: string[]): Promise<unknown> {
   }
 }
 
+/** The frames of a whole SSE response (read until the server ends it): event name and parsed data. */
+function sseEvents(text: string): { event: string; data: any }[] {
+  return text
+    .split('\n\n')
+    .filter((frame) => frame.trim() !== '' && !frame.startsWith(':'))
+    .map((frame) => {
+      const fields = Object.fromEntries(frame.split('\n').map((line) => [line.slice(0, line.indexOf(': ')), line.slice(line.indexOf(': ') + 2)]));
+      return { event: fields.event, data: JSON.parse(fields.data) };
+    });
+}
+
 describeIfRedis('Redis Cluster: the services on three cluster masters', () => {
   const jfk = readFileSync(JFK_WAV);
   const dir = mkdtempSync(join(tmpdir(), 'tx-cluster-'));
@@ -52,6 +67,7 @@ describeIfRedis('Redis Cluster: the services on three cluster masters', () => {
   let api: RunningProcess;
   let worker: RunningProcess;
   let base: string;
+  let workerId: string;
 
   beforeAll(async () => {
     for (const port of PORTS) {
@@ -92,7 +108,7 @@ describeIfRedis('Redis Cluster: the services on three cluster masters', () => {
     };
     worker = startWorker(env);
     api = startApi(port, env);
-    await waitForHealthy(base, 1, 120_000);
+    [{ worker_id: workerId }] = await waitForHealthy(base, 1, 120_000);
   }, 240_000);
 
   afterAll(async () => {
@@ -109,6 +125,14 @@ describeIfRedis('Redis Cluster: the services on three cluster masters', () => {
     expect(api.child.exitCode).toBeNull();
     expect(worker.child.exitCode).toBeNull();
   });
+
+  /** Polls GET /jobs/:id until the job's status is one of `statuses`. */
+  function whenStatus(jobId: string, statuses: string[], timeoutMs = 120_000): Promise<any> {
+    return waitFor(`job ${jobId} ${statuses.join('/')}`, async () => {
+      const { body } = await getJson(`${base}/jobs/${jobId}`);
+      return statuses.includes(body.status) ? body : undefined;
+    }, timeoutMs);
+  }
 
   /** tx:audio:* keys left on any master (KEYS on a cluster client asks only one node). */
   async function audioKeysOnCluster(): Promise<string[]> {
@@ -195,5 +219,106 @@ describeIfRedis('Redis Cluster: the services on three cluster masters', () => {
     } finally {
       await queue.close();
     }
+  }, 30_000);
+
+  it('GET /jobs lists the jobs, newest first, read from job hashes and index entries on different masters', async () => {
+    const first = (await postTranscribe(base, jfk, { async: 'true' }, 'first.wav')).body.job_id as string;
+    const second = (await postTranscribe(base, jfk, { async: 'true' }, 'second.wav')).body.job_id as string;
+    await whenStatus(first, ['completed']);
+    await whenStatus(second, ['completed']);
+    const { status, body } = await getJson(`${base}/jobs?limit=100`);
+    expect(status).toBe(200);
+    const ids = body.jobs.map((job: any) => job.job_id);
+    expect(ids.indexOf(second)).toBeGreaterThanOrEqual(0);
+    expect(ids.indexOf(second)).toBeLessThan(ids.indexOf(first));
+    expect(body.jobs.find((job: any) => job.job_id === first)).toMatchObject({ status: 'completed', stage: 'done', file_name: 'first.wav', duration: expect.closeTo(11.0, 1) });
+    // a cursor pages on
+    const page = await getJson(`${base}/jobs?limit=1`);
+    expect(page.body.jobs.map((job: any) => job.job_id)).toEqual([ids[0]]);
+    const next = await getJson(`${base}/jobs?limit=1&cursor=${encodeURIComponent(page.body.next_cursor)}`);
+    expect(next.status).toBe(200);
+    expect(next.body.jobs.map((job: any) => job.job_id)).toEqual([ids[1]]);
+  }, 180_000);
+
+  it('GET /jobs/:id/events streams a job to its completed event over the job stream on the cluster', async () => {
+    const accepted = await postTranscribe(base, jfk, { async: 'true' }, 'jfk.wav');
+    expect(accepted.status).toBe(202);
+    const jobId: string = accepted.body.job_id;
+    const response = await fetch(`${base}/jobs/${jobId}/events`, { headers: { accept: 'text/event-stream' }, signal: AbortSignal.timeout(120_000) });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    // the server ends the response after the job's final event
+    const events = sseEvents(await response.text());
+    expect(events.filter((e) => e.event === 'completed')).toHaveLength(1);
+    expect(events.at(-1)).toMatchObject({
+      event: 'completed',
+      data: { job_id: jobId, status: 'completed', stage: 'done', result: { duration: expect.closeTo(11.0, 1) } },
+    });
+    expect(events.some((e) => e.event === 'segment')).toBe(true);
+  }, 180_000);
+
+  it('DELETE /jobs/:id of a queued job cancels it: listed as cancelled from its mark; the running one is stopped too', async () => {
+    // the single worker busy with 10 min of speech: the next job waits
+    const busy = (await postTranscribe(base, encodeWav(repeatSpeech(readPcm16Wav(jfk), 600, 2)), { async: 'true' }, 'long.wav')).body.job_id as string;
+    await whenStatus(busy, ['active']);
+    // its event stream, open meanwhile, reads over a cluster duplicate named as the API names it
+    // (node connections open on first use: the stream's master has one)
+    const watching = new AbortController();
+    const stream = await fetch(`${base}/jobs/${busy}/events`, { headers: { accept: 'text/event-stream' }, signal: watching.signal });
+    expect(stream.status).toBe(200);
+    const named = await waitFor('the event reader on the masters', async () => {
+      const lists = await Promise.all(cluster.nodes('master').map((node) => node.client('LIST') as Promise<string>));
+      return lists.some((list) => / name=api-job-events /.test(list)) ? true : undefined;
+    }, 10_000);
+    expect(named).toBe(true);
+    watching.abort();
+    const queued = (await postTranscribe(base, jfk, { async: 'true' }, 'cancel-me.wav')).body.job_id as string;
+    expect((await getJson(`${base}/jobs/${queued}`)).body.status).toBe('queued');
+    const cancel = await getJson(`${base}/jobs/${queued}`, { method: 'DELETE' });
+    expect(cancel.status).toBe(200);
+    expect(cancel.body.status).toBe('cancelled');
+    // removed from the queue: its mark (on whichever master owns its slot) is what is left
+    expect(await cluster.exists(RedisKeys.cancelled(queued))).toBe(1);
+    expect((await getJson(`${base}/jobs/${queued}`)).body).toMatchObject({ status: 'cancelled' });
+    const listed = await getJson(`${base}/jobs?status=cancelled`);
+    expect(listed.status).toBe(200);
+    expect(listed.body.jobs.map((job: any) => job.job_id)).toEqual([queued]);
+    expect(listed.body.jobs[0]).toMatchObject({ error: { code: 'job_cancelled' } });
+    // a second DELETE: already cancelled
+    expect((await getJson(`${base}/jobs/${queued}`, { method: 'DELETE' })).status).toBe(409);
+    // the running one: its worker hears the cancel over pub/sub
+    expect((await getJson(`${base}/jobs/${busy}`, { method: 'DELETE' })).status).toBe(200);
+    await whenStatus(busy, ['cancelled'], 60_000);
+    expect((await getJson(`${base}/jobs?status=cancelled`)).body.jobs.map((job: any) => job.job_id)).toEqual([queued, busy]);
+  }, 240_000);
+
+  it("/metrics answers 200 with the worker's figures under its worker_id and the queue's counts", async () => {
+    const scrape = async () => {
+      const response = await fetch(`${base}/metrics`);
+      expect(response.status).toBe(200);
+      return parsePrometheusText(await response.text());
+    };
+    const before = await scrape();
+    expect((await postTranscribe(base, jfk, {}, 'jfk.wav')).status).toBe(200);
+    const worker = { worker_id: workerId, kind: 'transcribe', model: 'synthetic-micro' };
+    const after = await waitFor('the completed job in /metrics', async () => {
+      const now = await scrape();
+      return sumOf(now, MetricNames.jobsCompleted, worker) > sumOf(before, MetricNames.jobsCompleted, worker) ? now : undefined;
+    }, 30_000, 500);
+    expect(sumOf(after, MetricNames.jobsCompleted, worker) - sumOf(before, MetricNames.jobsCompleted, worker)).toBe(1);
+    expect(matching(after, MetricNames.workerActiveJobs).map((sample) => sample.labels.worker_id)).toEqual([workerId]);
+    expect(sumOf(after, MetricNames.workers)).toBe(1);
+    // the API's count of the waiting job DELETE removed in the test above (its queue events came through the cluster)
+    expect(sumOf(after, MetricNames.jobsCancelled, { kind: 'transcribe', state: 'waiting' })).toBe(1);
+    // BullMQ's counts, read at scrape time from the {bull} slot
+    expect(sumOf(after, MetricNames.queueJobs, { state: 'completed' })).toBeGreaterThanOrEqual(1);
+  }, 120_000);
+
+  it('GET /models lists the models the worker has, from its heartbeat on the cluster', async () => {
+    const { status, body } = await getJson(`${base}/models`);
+    expect(status).toBe(200);
+    expect(body.workers.map((w: any) => w.worker_id)).toEqual([workerId]);
+    expect(body.models.find((m: any) => m.name === 'synthetic-micro')).toMatchObject({ official: false, local_on: [workerId] });
+    expect(body.models.find((m: any) => m.name === 'large-v3')).toMatchObject({ official: true, local_on: [], loaded_on: [] });
   }, 30_000);
 });

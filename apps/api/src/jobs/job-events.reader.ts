@@ -1,5 +1,6 @@
 import Redis from 'ioredis';
 import { decodeJobEvent, JobEventEntry, jobEventsKey } from '@app/contracts';
+import { isClusterClient, RedisClient } from '@app/redis';
 
 /** XREAD's reply: per stream, its entries as [id, [field, value, …]]. */
 type XReadReply = [key: string, entries: [id: string, fields: string[]][]][] | null;
@@ -16,7 +17,7 @@ export class JobEventsReader {
 
   constructor(shared: Redis, private readonly jobId: string, afterId = '0') {
     // the shared connection's commandTimeout (5 s) stays above the block time used here
-    this.connection = shared.duplicate({ connectionName: 'api-job-events' });
+    this.connection = duplicateNamed(shared, 'api-job-events');
     // a connection error surfaces through the next read's rejection; this keeps ioredis from logging it unhandled
     this.connection.on('error', () => undefined);
     this.lastId = afterId;
@@ -59,4 +60,15 @@ export async function lastJobEvent(redis: Redis, jobId: string): Promise<JobEven
   const [entry] = (await redis.xrevrange(jobEventsKey(jobId), '+', '-', 'COUNT', 1)) as [id: string, fields: string[]][];
   const event = entry ? decodeJobEvent(entry[1]) : undefined;
   return entry && event ? { id: entry[0], event } : undefined;
+}
+
+/**
+ * A new connection like `shared`, named `name`. A Cluster's duplicate takes (startup nodes, cluster
+ * options): its node connections' name goes in redisOptions, and a plain options object in first
+ * place would be read as the node list.
+ */
+function duplicateNamed(shared: Redis, name: string): Redis {
+  const client = shared as RedisClient;
+  if (!isClusterClient(client)) return client.duplicate({ connectionName: name });
+  return client.duplicate([], { redisOptions: { ...client.options.redisOptions, connectionName: name } }) as unknown as Redis;
 }

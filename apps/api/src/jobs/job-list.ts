@@ -30,8 +30,9 @@ export interface ListedQueue {
 
 /**
  * GET /jobs: one index (a key's own, or every job's for the admin token) read newest first, each
- * job's summary from its BullMQ hash in one pipelined round trip per batch. A job removed by DELETE
- * before it ran is listed from its cancel mark; ids whose job expired are dropped from the index.
+ * job's summary from its BullMQ hash in one pipelined round trip per batch (see summaries). A job
+ * removed by DELETE before it ran is listed from its cancel mark; ids whose job expired are dropped
+ * from the index.
  */
 export class JobLister {
   constructor(
@@ -70,21 +71,24 @@ export class JobLister {
     return { jobs, ...(!exhausted && last ? { next_cursor: encodeCursor(last) } : {}) };
   }
 
-  /** Per entry its summary, 'gone' when neither the job nor a cancel mark is left, undefined when it may not be shown. */
+  /**
+   * Per entry its summary, 'gone' when neither the job nor a cancel mark is left, undefined when it may not be shown.
+   * The job hashes come in one pipeline: BullMQ keeps a queue's keys in one slot (its scripts span
+   * them; a cluster's QUEUE_PREFIX is hash-tagged), so a Redis Cluster accepts it too. The cancel
+   * marks are spread over the slots: only the jobs whose hash is gone need theirs, one GET each,
+   * sent together (one more round trip, and only for a batch with such jobs).
+   */
   private async summaries(entries: readonly IndexEntry[], owner: string | undefined): Promise<(JobSummary | 'gone' | undefined)[]> {
     const batch = this.redis.pipeline();
-    for (const { id } of entries) batch.hmget(this.queue.toKey(id), ...FIELDS).get(RedisKeys.cancelled(id));
+    for (const { id } of entries) batch.hmget(this.queue.toKey(id), ...FIELDS);
     const replies = (await batch.exec()) ?? [];
     const failure = replies.find(([error]) => error)?.[0];
     if (failure) throw failure;
-    const summaries: (JobSummary | 'gone' | undefined)[] = [];
-    for (const [i, entry] of entries.entries()) {
-      const values = replies[2 * i][1] as (string | null)[];
-      const cancelMark = replies[2 * i + 1][1] as string | null;
-      const fields = Object.fromEntries(FIELDS.map((name, at) => [name, values[at]])) as Fields;
-      summaries.push(await this.summary(entry, fields, cancelMark, owner));
-    }
-    return summaries;
+    if (replies.length !== entries.length) throw new Error('no reply from Redis');
+    const fields = replies.map(([, values]) => Object.fromEntries(FIELDS.map((name, at) => [name, (values as (string | null)[])[at]])) as Fields);
+    const cancelMarks = await Promise.all(entries.map(({ id }, i) => (fields[i].name === null ? this.redis.get(RedisKeys.cancelled(id)) : null)));
+    // unfinished jobs each ask BullMQ for their state: in parallel, not one round trip after another
+    return Promise.all(entries.map((entry, i) => this.summary(entry, fields[i], cancelMarks[i], owner)));
   }
 
   private async summary(entry: IndexEntry, fields: Fields, cancelMark: string | null, owner: string | undefined): Promise<JobSummary | 'gone' | undefined> {
