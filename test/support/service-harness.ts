@@ -38,8 +38,11 @@ export async function prepareRedis(): Promise<void> {
   await redis.quit();
 }
 
+/** SERVICE_NODE_ARGS: extra node flags for the started API and workers, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (not allowed in NODE_OPTIONS). */
+const SERVICE_NODE_ARGS = (process.env.SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 function startProcess(name: string, entry: string, env: Record<string, string>): RunningProcess {
-  const child = spawn(process.execPath, ['--expose-gc', entry], {
+  const child = spawn(process.execPath, ['--expose-gc', ...SERVICE_NODE_ARGS, entry], {
     env: { ...process.env, REDIS_URL: TEST_REDIS_URL, MODEL_DIR, WHISPER_THREADS: '2', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

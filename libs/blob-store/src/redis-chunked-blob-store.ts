@@ -72,9 +72,13 @@ export class RedisChunkedBlobStore implements BlobStore {
           }
         }
       }
-      if (chunk && filled > 0) await flush(chunk.subarray(0, filled));
-      const manifest: Manifest = { size, chunks: written };
-      await this.redis.set(chunkedBlobKeys.manifest(jobId), JSON.stringify(manifest), 'EX', options.ttlSeconds);
+      const last = chunk && filled > 0 ? chunk.subarray(0, filled) : undefined;
+      const manifest: Manifest = { size, chunks: written + (last ? 1 : 0) };
+      const writeManifest = () => this.redis.set(chunkedBlobKeys.manifest(jobId), JSON.stringify(manifest), 'EX', options.ttlSeconds);
+      // the last piece and the manifest go out together (a small upload: one round trip, not two);
+      // the blob counts as written once both are in, and nobody reads it before (its job is not queued yet)
+      if (last) await Promise.all([flush(last), writeManifest()]);
+      else await writeManifest();
       return { sizeBytes: size };
     } catch (error) {
       // a refused or broken upload leaves nothing behind (its TTL is only the backstop)
@@ -99,11 +103,23 @@ export class RedisChunkedBlobStore implements BlobStore {
     else this.chunkWritesInFlight--;
   }
 
+  /**
+   * The chunks in order, each fetched while the one before is being consumed (at most two chunks in
+   * memory): the decoder never waits a round trip per MiB. The first chunk is asked for together with
+   * the manifest — a small upload is read in one round trip.
+   */
   async *read(jobId: string): AsyncIterable<Buffer> {
+    const fetchChunk = (index: number) => this.redis.getBuffer(chunkedBlobKeys.chunk(jobId, index));
+    const first = fetchChunk(0);
+    // an empty blob has no chunk 0: that answer is never looked at, and must not be an unhandled rejection
+    first.catch(() => undefined);
     const manifest = await this.manifest(jobId);
     if (!manifest) throw new BlobMissingError(jobId);
-    for (let index = 0; index < manifest.chunks; index++) {
-      const chunk = await this.redis.getBuffer(chunkedBlobKeys.chunk(jobId, index));
+    let next: Promise<Buffer | null> | undefined = manifest.chunks > 0 ? first : undefined;
+    for (let index = 0; next; index++) {
+      const chunk = await next;
+      next = index + 1 < manifest.chunks ? fetchChunk(index + 1) : undefined;
+      next?.catch(() => undefined);
       // expired or flushed under us (an in-memory audio Redis that restarted)
       if (!chunk) throw new BlobMissingError(jobId, `chunk ${index} of ${manifest.chunks} is gone`);
       yield chunk;
@@ -116,8 +132,8 @@ export class RedisChunkedBlobStore implements BlobStore {
 
   async delete(jobId: string): Promise<void> {
     const manifest = await this.manifest(jobId);
-    await this.redis.del(chunkedBlobKeys.manifest(jobId));
-    await this.deleteChunks(jobId, manifest?.chunks);
+    // the manifest first (or together): a reader never sees a manifest whose chunks are gone half-way
+    await Promise.all([this.redis.del(chunkedBlobKeys.manifest(jobId)), this.deleteChunks(jobId, manifest?.chunks)]);
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { mkdtempSync, renameSync, rmSync, utimesSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { loadWhisperModel, readModelIsMultilingual } from './whisper-model';
@@ -37,6 +37,25 @@ describe('readModelIsMultilingual (the header, without loading)', () => {
     writeFileSync(path.join(dir, 'english.bin'), header(51864));
     expect(await readModelIsMultilingual(path.join(dir, 'multi.bin'))).toBe(true);
     expect(await readModelIsMultilingual(path.join(dir, 'english.bin'))).toBe(false);
+  });
+
+  it('remembers a file\'s answer until the file is replaced', async () => {
+    const file = path.join(dir, 'replaced.bin');
+    const header = (vocab: number) => Buffer.concat([Buffer.from([0x6c, 0x6d, 0x67, 0x67]), Buffer.from(Int32Array.of(vocab).buffer)]);
+    // whole seconds: the time can be put back exactly
+    const time = Math.floor(Date.now() / 1000) - 60;
+    writeFileSync(file, header(51865));
+    utimesSync(file, time, time);
+    expect(await readModelIsMultilingual(file)).toBe(true);
+    // its bytes changed in place with size and time kept: the remembered answer stands (the file was not read again)
+    writeFileSync(file, header(51864));
+    utimesSync(file, time, time);
+    expect(await readModelIsMultilingual(file)).toBe(true);
+    // replaced by another model (a download renames a new file over it): read anew
+    const other = path.join(dir, 'replaced.tmp');
+    writeFileSync(other, header(51864));
+    renameSync(other, file);
+    expect(await readModelIsMultilingual(file)).toBe(false);
   });
 
   it('undefined for a missing, short or foreign file (loading it says why)', async () => {

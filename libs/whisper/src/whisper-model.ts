@@ -2,6 +2,7 @@
  * WhisperModelHandle on top of the native addon: option defaults, seconds instead of
  * centiseconds, AbortSignal wiring and typed errors.
  */
+import { statSync } from 'fs';
 import { open } from 'fs/promises';
 import * as os from 'os';
 import * as path from 'path';
@@ -56,6 +57,26 @@ const MULTILINGUAL_VOCAB = 51865;
  * or not a ggml whisper model (loading it says why).
  */
 export async function readModelIsMultilingual(modelPath: string): Promise<boolean | undefined> {
+  // a silent job asks on every run: one stat (microseconds) instead of open + read + close on the
+  // thread pool; the file's identity (inode, size, mtime) says whether the answer still holds
+  let identity: string;
+  try {
+    const stats = statSync(modelPath);
+    identity = `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}`;
+  } catch {
+    return undefined;
+  }
+  const known = multilingualByFile.get(modelPath);
+  if (known?.identity === identity) return known.multilingual;
+  const multilingual = await readHeaderIsMultilingual(modelPath);
+  if (multilingual !== undefined) multilingualByFile.set(modelPath, { identity, multilingual });
+  return multilingual;
+}
+
+/** readModelIsMultilingual's answers by path, with the identity of the file they were read from. */
+const multilingualByFile = new Map<string, { identity: string; multilingual: boolean }>();
+
+async function readHeaderIsMultilingual(modelPath: string): Promise<boolean | undefined> {
   let file;
   try {
     file = await open(modelPath, 'r');

@@ -97,6 +97,12 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
     // the request id goes with the job: the worker's lines for it carry the same id
     const requestId = currentRequestId();
     const data = { options, fileName, sizeBytes: upload.size, acceptedAt: Date.now(), owner, ...(requestId ? { requestId } : {}) } as JobDataMap[N];
+    // GET /jobs lists transcriptions: the entry is written beside the add (one round trip less; an
+    // entry whose add failed names no job and the list drops it); the job runs even if it is not written
+    const indexed =
+      name === JobName.Transcribe
+        ? this.jobIndex.record(owner, jobId, data.acceptedAt).catch((error: Error) => this.logger.warn(`job ${jobId} not in its key's job list: ${error.message}`))
+        : undefined;
     let job: QueuedJob<N>;
     try {
       job = (await withTimeout(
@@ -123,10 +129,7 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
     }
     addToLogContext({ job_id: jobId });
     this.logger.log(`job ${jobId} queued (${name}, ${upload.size} bytes)`);
-    // GET /jobs lists transcriptions; the job runs even if its index entry could not be written
-    if (name === JobName.Transcribe) {
-      await this.jobIndex.record(owner, jobId, data.acceptedAt).catch((error: Error) => this.logger.warn(`job ${jobId} not in its key's job list: ${error.message}`));
-    }
+    await indexed;
     if (!wait) return { kind: 'accepted', jobId };
     try {
       const result = (await job.waitUntilFinished(this.queueEvents, this.config.syncTimeoutS * 1000)) as JobResultMap[N];

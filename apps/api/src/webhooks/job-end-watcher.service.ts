@@ -25,6 +25,7 @@ import { WEBHOOK_DELIVERIES } from './webhooks.tokens';
 const BLOCK_MS = 5_000;
 const BATCH = 100;
 const RETRY_AFTER_ERROR_MS = 2_000;
+const CURSOR_SAVE_INTERVAL_MS = 1_000;
 /** An event that fails this many times in a row is skipped (logged): one bad job must not stop every webhook. */
 const MAX_TRIES_PER_EVENT = 5;
 /** Delivery jobs stay this long after they end, so a replayed event finds the job and adds no second one. */
@@ -48,6 +49,8 @@ export class JobEndWatcher implements OnApplicationBootstrap, OnApplicationShutd
   private stopping = false;
   private loop?: Promise<void>;
   private failing?: { id: string; tries: number };
+  private cursorSavedAt = 0;
+  private unsavedCursor?: string;
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
@@ -68,6 +71,8 @@ export class JobEndWatcher implements OnApplicationBootstrap, OnApplicationShutd
     this.stopping = true;
     this.reader?.disconnect();
     await this.loop?.catch(() => undefined);
+    // where this replica got to, so its successor does not read those events again
+    if (this.unsavedCursor) await this.redis.set(WebhookRedisKeys.eventsCursor, this.unsavedCursor).catch(() => undefined);
     // this watcher is the queue's only producer in the process
     await this.deliveries.close().catch(() => undefined);
   }
@@ -84,7 +89,7 @@ export class JobEndWatcher implements OnApplicationBootstrap, OnApplicationShutd
           await this.handleOnce(id, fieldsOf(fields));
           cursor = id;
         }
-        await this.redis.set(WebhookRedisKeys.eventsCursor, cursor);
+        await this.saveCursor(cursor);
       } catch (error) {
         if (this.stopping) return;
         // the cursor did not move: the same events are read again (each step is idempotent)
@@ -92,6 +97,21 @@ export class JobEndWatcher implements OnApplicationBootstrap, OnApplicationShutd
         await new Promise((resolve) => setTimeout(resolve, RETRY_AFTER_ERROR_MS));
       }
     }
+  }
+
+  /**
+   * At most one cursor write per CURSOR_SAVE_INTERVAL_MS (a job makes ~6 queue events, each a wake-up
+   * here): after a restart the events since the last save are read again, which every step allows.
+   */
+  private async saveCursor(cursor: string): Promise<void> {
+    const now = Date.now();
+    if (now - this.cursorSavedAt < CURSOR_SAVE_INTERVAL_MS) {
+      this.unsavedCursor = cursor;
+      return;
+    }
+    await this.redis.set(WebhookRedisKeys.eventsCursor, cursor);
+    this.cursorSavedAt = now;
+    this.unsavedCursor = undefined;
   }
 
   /** handle(), retried by the loop on failure until MAX_TRIES_PER_EVENT, then skipped. */
@@ -127,20 +147,33 @@ export class JobEndWatcher implements OnApplicationBootstrap, OnApplicationShutd
     return (await this.redis.get(WebhookRedisKeys.eventsCursor)) ?? '0-0';
   }
 
+  /**
+   * The job's callback, from its name and data fields alone (most jobs have none: one HMGET, without
+   * the job's result or the rest of its hash).
+   */
+  private async targetOf(jobId: string): Promise<WebhookTarget | undefined> {
+    const [name, data] = await this.redis.hmget(this.transcriptions.toKey(jobId), 'name', 'data');
+    if (name !== JobName.Transcribe || !data) return undefined;
+    try {
+      return webhookTarget((JSON.parse(data) as TranscribeJobData).options);
+    } catch {
+      return undefined;
+    }
+  }
+
   private async rememberTarget(jobId: string): Promise<void> {
-    const job = await this.transcriptions.getJob(jobId);
-    const target = job && job.name === JobName.Transcribe ? webhookTarget((job.data as TranscribeJobData).options) : undefined;
+    const target = await this.targetOf(jobId);
     // a replayed 'added' of a job that has ended meanwhile needs no copy (it would only keep the secret around)
-    if (!target || ['completed', 'failed'].includes(await job!.getState())) return;
+    if (!target || ['completed', 'failed'].includes(await this.transcriptions.getJobState(jobId))) return;
     // as long as the audio may wait for a worker; a job still queued after that fails (no audio)
     await this.redis.set(WebhookRedisKeys.pendingTarget(jobId), JSON.stringify(target), 'EX', this.config.audioTtlS);
   }
 
   private async ended(jobId: string): Promise<void> {
-    const job = await this.transcriptions.getJob(jobId);
-    const target = job && job.name === JobName.Transcribe ? webhookTarget((job.data as TranscribeJobData).options) : undefined;
+    const target = await this.targetOf(jobId);
     if (!target) return;
-    await this.enqueue(jobId, target, job?.finishedOn);
+    const finishedOn = await this.redis.hget(this.transcriptions.toKey(jobId), 'finishedOn');
+    await this.enqueue(jobId, target, finishedOn ? Number(finishedOn) : undefined);
   }
 
   private async removed(jobId: string): Promise<void> {

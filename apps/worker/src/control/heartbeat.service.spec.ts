@@ -6,11 +6,11 @@ import { ActiveJobsRegistry } from '../transcription/active-jobs.registry';
 import { HeartbeatService } from './heartbeat.service';
 
 describe('HeartbeatService', () => {
-  it('writes no beat after shutdown deleted its key (a late beat would advertise a stopped worker for 15 s)', async () => {
+  it('writes no beat after shutdown removed its entry (a late beat would advertise a stopped worker for 15 s)', async () => {
     const commands: string[] = [];
     const redis = {
-      set: async (key: string) => void commands.push(`set ${key}`),
-      del: async (key: string) => void commands.push(`del ${key}`),
+      hset: async (key: string) => void commands.push(`hset ${key}`),
+      hdel: async (key: string) => void commands.push(`hdel ${key}`),
     } as unknown as Redis;
     const cache = { loadedLabels: () => [], loadedModels: () => [] } as unknown as ModelCacheService;
     const models = { availableModels: () => [] } as unknown as WhisperModelsService;
@@ -19,6 +19,6 @@ describe('HeartbeatService', () => {
     await service.onApplicationShutdown();
     // e.g. the /gc handler beating once the models a job held are drained, during shutdown
     await service.beat();
-    expect(commands.map((c) => c.split(' ')[0])).toEqual(['set', 'del']);
+    expect(commands).toEqual(['hset tx:workers', 'hdel tx:workers']);
   });
 });

@@ -1,6 +1,6 @@
 import { Logger, OnApplicationBootstrap, Inject } from '@nestjs/common';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { Job, UnrecoverableError } from 'bullmq';
+import { UnrecoverableError } from 'bullmq';
 import Redis from 'ioredis';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
 import {
@@ -23,8 +23,9 @@ import { LanguageDetectionHandler } from '../language/language-detection.handler
 import { WhisperModelsService } from '../models/whisper-models.service';
 import { WORKER_REDIS } from '../worker.tokens';
 import { ActiveJobsRegistry } from './active-jobs.registry';
-import { JobEventSink, JobEventsPublisher } from './job-events.publisher';
+import { JobEventsPublisher } from './job-events.publisher';
 import { stageStart } from './pipeline-stages';
+import { SettlingProgress } from './settling-progress';
 import { PipelineHooks, TranscriptionPipeline } from './transcription-pipeline.service';
 
 /** Takes transcription jobs from BullMQ once the default model is loaded. */
@@ -83,14 +84,22 @@ export class TranscriptionProcessor extends WorkerHost implements OnApplicationB
     const events = this.events.forJob(jobId);
     // audio_url is checked with the rest of the job's data before the source is read
     const audio = this.audioSources.forJob(jobId, job.data.options?.audioUrl);
+    // progress goes out as it settles, never after the job's end
+    const progressWrites = new SettlingProgress((progress) => {
+      job.updateProgress(progress).catch(() => undefined);
+      events.progress(progress);
+    });
     try {
       const data = parseTranscribeJobData(job.data);
-      // no longer waiting: it stops counting against its key's fair share
-      if (data.owner) await this.redis.srem(RedisKeys.queuedByOwner(data.owner), jobId);
-      if (await this.redis.exists(RedisKeys.cancelled(jobId))) throw new JobCancelledError();
+      // no longer waiting (it stops counting against its key's fair share), and not cancelled meanwhile: one round trip
+      const [, cancelled] = await Promise.all([
+        data.owner ? this.redis.srem(RedisKeys.queuedByOwner(data.owner), jobId) : undefined,
+        this.redis.exists(RedisKeys.cancelled(jobId)),
+      ]);
+      if (cancelled) throw new JobCancelledError();
       const result = await this.pipeline.run(jobId, data, audio.open(), {
         signal: controller.signal,
-        ...this.progressReporter(job, events),
+        ...this.progressReporter(progressWrites),
         onSegments: (segments) => events.segments(segments),
       });
       result.timings_ms = { queued: Math.max(0, started - data.acceptedAt), ...result.timings_ms };
@@ -105,20 +114,20 @@ export class TranscriptionProcessor extends WorkerHost implements OnApplicationB
       await events.failed(decodeJobError(reason));
       throw new UnrecoverableError(reason);
     } finally {
+      progressWrites.stop();
       this.activeJobs.finish(jobId);
     }
   }
 
   /**
-   * Writes progress to Redis only when it moved, so whisper's and the downloader's callbacks don't
-   * flood it; the job's event stream gets it too (GET /jobs/:id/events), rate-limited by the sink.
+   * Progress only when it moved, so whisper's and the downloader's callbacks don't flood Redis; it
+   * settles (SettlingProgress) and goes to the job (polling) and its event stream (GET /jobs/:id/events).
    */
-  private progressReporter(job: Job, events: JobEventSink): Pick<PipelineHooks, 'onProgress' | 'onModelDownload'> {
+  private progressReporter(progressWrites: SettlingProgress): Pick<PipelineHooks, 'onProgress' | 'onModelDownload'> {
     let last: JobProgress = { stage: 'queued', percent: -1 };
     const write = (progress: JobProgress) => {
       last = progress;
-      job.updateProgress(progress).catch(() => undefined);
-      events.progress(progress);
+      progressWrites.push(progress);
     };
     return {
       onProgress: (stage, percent) => {
