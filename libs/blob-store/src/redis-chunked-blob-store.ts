@@ -44,7 +44,11 @@ export class RedisChunkedBlobStore implements BlobStore {
   async write(jobId: string, source: AsyncIterable<Buffer>, options: BlobWriteOptions): Promise<BlobWritten> {
     let written = 0;
     let size = 0;
-    // one buffer per upload, filled and sent again and again: no per-chunk allocation (and garbage)
+    // an upload under one chunk keeps its pieces as they came (one exact-size concat at the end);
+    // a bigger one gets one chunk buffer, filled and sent again and again: no per-chunk garbage. A
+    // 1 MiB buffer for each of 200 small uploads would be 200 MB of external memory and full GCs
+    let small: Buffer[] | undefined = [];
+    let smallBytes = 0;
     let chunk: Buffer | undefined;
     let filled = 0;
     const flush = async (bytes: Buffer) => {
@@ -60,7 +64,17 @@ export class RedisChunkedBlobStore implements BlobStore {
     try {
       for await (const piece of source) {
         size += piece.length;
-        chunk ??= Buffer.allocUnsafe(this.chunkBytes);
+        if (small) {
+          if (smallBytes + piece.length < this.chunkBytes) {
+            small.push(piece);
+            smallBytes += piece.length;
+            continue;
+          }
+          chunk = Buffer.allocUnsafe(this.chunkBytes);
+          for (const earlier of small) filled += earlier.copy(chunk, filled);
+          small = undefined;
+        }
+        if (!chunk) throw new Error('unreachable: a chunk buffer exists once the upload is past one chunk');
         // whole chunks out as soon as there are enough bytes; the remainder waits for more
         for (let at = 0; at < piece.length; ) {
           const copied = piece.copy(chunk, filled, at);
@@ -72,7 +86,7 @@ export class RedisChunkedBlobStore implements BlobStore {
           }
         }
       }
-      const last = chunk && filled > 0 ? chunk.subarray(0, filled) : undefined;
+      const last = small ? joined(small, smallBytes) : filled > 0 ? chunk?.subarray(0, filled) : undefined;
       const manifest: Manifest = { size, chunks: written + (last ? 1 : 0) };
       const writeManifest = () => this.redis.set(chunkedBlobKeys.manifest(jobId), JSON.stringify(manifest), 'EX', options.ttlSeconds);
       // the last piece and the manifest go out together (a small upload: one round trip, not two);
@@ -179,6 +193,12 @@ export class RedisChunkedBlobStore implements BlobStore {
     }
     return null;
   }
+}
+
+/** The pieces as one buffer (no copy for a single piece); undefined when there are no bytes. */
+function joined(pieces: Buffer[], bytes: number): Buffer | undefined {
+  if (bytes === 0) return undefined;
+  return pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, bytes);
 }
 
 function range(from: number, to: number): number[] {
