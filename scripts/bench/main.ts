@@ -13,6 +13,7 @@ import { encodeWav, readPcm16Wav, repeatSpeech } from '../../test/support/wav';
 import { alignmentRows, benchAlignment } from './alignment';
 import { benchDiarization, diarizationRows } from './diarization';
 import { benchDecodeMemory, rssOfProcess } from './long-audio';
+import { benchVadSpeed } from './vad-speed';
 import { benchOverhead, overheadRows } from './overhead';
 
 const MODEL = 'synthetic-tiny';
@@ -77,6 +78,7 @@ async function main(): Promise<void> {
   const alignment = offline ? await benchAlignment() : undefined;
   const diarization = offline ? await benchDiarization(Number(process.env.BENCH_DIARIZE_SECONDS ?? 3600)) : undefined;
   const decodeMemory = offline ? await benchDecodeMemory(Number(process.env.BENCH_DECODE_SECONDS ?? 3 * 3600)) : undefined;
+  const vadSpeed = offline ? await benchVadSpeed() : undefined;
 
   await prepareRedis();
   const port = await freePort();
@@ -171,6 +173,7 @@ async function main(): Promise<void> {
     for (const run of vadRuns) {
       console.log(`| ${vadSeconds / 60} min speech-like, ${run.label} | ${fmt(run.ms)} = ${(vadSeconds * 1000 / run.ms).toFixed(1)}× realtime, ${(noVad / run.ms).toFixed(2)}× vs no VAD, ${(batchOne / run.ms).toFixed(2)}× vs batch 1; worker peak RSS ${run.peakMb.toFixed(0)} MB; ${run.segments} segments |`);
     }
+    if (vadSpeed) console.log(`| VAD (Silero, 1 thread, ${vadSpeed.seconds} s of jfk repeated) | ${Math.round(vadSpeed.framesPerSecond)} frames/s = ${vadSpeed.realtime.toFixed(0)}× realtime: 1 h in ${(3600 / vadSpeed.realtime).toFixed(1)} s |`);
     if (decodeMemory) console.log(`| decoding ${(decodeMemory.seconds / 3600).toFixed(0)} h of MP3 (${decodeMemory.mp3Mb.toFixed(0)} MB) through ffmpeg pipes | ${(decodeMemory.decodeMs / 1000).toFixed(1)} s; RSS ${decodeMemory.rssBeforeMb.toFixed(0)} → peak ${decodeMemory.peakRssMb.toFixed(0)} MB for ${decodeMemory.pcmMb.toFixed(0)} MB of PCM (+ the MP3 bytes) |`);
     if (alignment) for (const row of alignmentRows(alignment)) console.log(row);
     if (diarization) for (const row of diarizationRows(diarization)) console.log(row);

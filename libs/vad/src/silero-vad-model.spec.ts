@@ -79,16 +79,13 @@ describe('SileroVadModel', () => {
     }
   });
 
-  it('runs far faster than realtime on one thread', async () => {
+  it('gives one probability per 512-sample frame of a long file, each in [0, 1], speech high and pauses low', async () => {
+    // its speed is a figure of `npm run bench` (scripts/bench/vad-speed.ts), not a timed test
     const pcm = repeatSpeech(readPcm16Wav(readFileSync(JFK_WAV)), 120);
-    await model.probabilities(pcm.subarray(0, RATE)); // warm-up
-    const started = process.hrtime.bigint();
     const probs = await model.probabilities(pcm);
-    const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
-    const realtime = pcm.length / RATE / elapsed;
-    // 1 h of audio is 112,500 frames
-    console.log(`Silero VAD: ${Math.round(probs.length / elapsed)} frames/s, ${realtime.toFixed(0)}× realtime (1 thread), 1 h ≈ ${(3600 / realtime).toFixed(1)} s`);
-    // a loose floor so slow CI machines pass; typical is ~240× (see the log line)
-    expect(realtime).toBeGreaterThan(50);
+    expect(probs.length).toBe(Math.ceil(pcm.length / 512));
+    expect(probs.every((p) => p >= 0 && p <= 1)).toBe(true);
+    expect(Math.max(...probs)).toBeGreaterThan(0.9);
+    expect(Math.min(...probs)).toBeLessThan(0.1);
   });
 });
