@@ -88,10 +88,11 @@ export class ControlChannelService implements OnApplicationBootstrap, OnApplicat
         `model ${request.model}: ${status}${pending ? ` (${pending} freed when the running job lets go)` : ''}, RSS ${before} → ${reply.rss_mb_after} MB`,
       );
     }
+    // the beat first: once the caller has its answer, GET /models already shows the change
+    await this.heartbeat.beat();
     await this.redis.publish(ModelControlChannels.reply(redisDatabase(this.redis), request.request_id), JSON.stringify(reply)).catch((error: Error) => {
       this.logger.warn(`model reply not sent: ${error.message}`);
     });
-    await this.heartbeat.beat();
     if (pending > 0) void this.beatWhenDrained();
   }
 
@@ -114,8 +115,9 @@ export class ControlChannelService implements OnApplicationBootstrap, OnApplicat
       `gc: unloaded ${unloaded} model(s)${pending ? ` (${pending} freed when the running job lets go)` : ''}, RSS ${reply.rss_mb_before} → ${reply.rss_mb_after} MB`,
     );
     if (pending > 0) void this.beatWhenDrained();
-    await this.redis.publish(RedisChannels.gcReply(redisDatabase(this.redis), request.request_id), JSON.stringify(reply));
+    // the beat first: once the caller has its answer, GET /models and /health already show the change
     await this.heartbeat.beat();
+    await this.redis.publish(RedisChannels.gcReply(redisDatabase(this.redis), request.request_id), JSON.stringify(reply));
   }
 
   /** The heartbeat shows pending models gone as soon as their jobs have freed them. */
