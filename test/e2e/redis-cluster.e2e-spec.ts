@@ -21,6 +21,7 @@ import { parsePrometheusText, matching, sumOf } from '../support/prometheus-text
 import { JFK_WAV } from '../support/samples';
 import { freePort, getJson, postTranscribe, RunningProcess, startApi, startWorker, waitFor, waitForHealthy } from '../support/service-harness';
 import { encodeWav, readPcm16Wav, repeatSpeech } from '../support/wav';
+import { commandOnPort } from '../support/redis-node';
 
 const PORTS = [7101, 7102, 7103];
 const SEEDS = PORTS.map((port) => `127.0.0.1:${port}`).join(',');
@@ -34,16 +35,7 @@ if (!available) {
 const describeIfRedis = available ? describe : describe.skip;
 
 /** One command on a short-lived plain connection to one node. */
-async function nodeCommand(port: number, args: string[]): Promise<unknown> {
-  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000, commandTimeout: 2_000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return await client.call(args[0], ...args.slice(1));
-  } finally {
-    client.disconnect();
-  }
-}
+const nodeCommand = commandOnPort;
 
 /** The frames of a whole SSE response (read until the server ends it): event name and parsed data. */
 function sseEvents(text: string): { event: string; data: any }[] {

@@ -2,8 +2,8 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Redis from 'ioredis';
 import { freePort, waitFor } from './service-harness';
+import { commandOnPort } from './redis-node';
 
 /** true when Debian's redis-sentinel (and redis-server) can be started here. */
 export function sentinelAvailable(): boolean {
@@ -97,15 +97,8 @@ export class SentinelTopology {
   }
 
   /** One command on a short-lived connection (sentinels and data nodes alike). */
-  async sentinelCommand(port: number, args: string[]): Promise<unknown> {
-    const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000, commandTimeout: 2_000 });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      return await client.call(args[0], ...args.slice(1));
-    } finally {
-      client.disconnect();
-    }
+  sentinelCommand(port: number, args: string[]): Promise<unknown> {
+    return commandOnPort(port, args);
   }
 
   async info(port: number, section: string): Promise<string> {

@@ -26,6 +26,8 @@ const BLOCK_MS = 5_000;
 const BATCH = 100;
 const RETRY_AFTER_ERROR_MS = 2_000;
 const CURSOR_SAVE_INTERVAL_MS = 1_000;
+/** Pause after each batch of events, so that a busy queue's events are read many at a time. */
+const GATHER_EVENTS_MS = 100;
 /** An event that fails this many times in a row is skipped (logged): one bad job must not stop every webhook. */
 const MAX_TRIES_PER_EVENT = 5;
 /** Delivery jobs stay this long after they end, so a replayed event finds the job and adds no second one. */
@@ -90,6 +92,9 @@ export class JobEndWatcher implements OnApplicationBootstrap, OnApplicationShutd
           cursor = id;
         }
         await this.saveCursor(cursor);
+        // a webhook may leave a moment later: the next read then takes the events of several jobs at
+        // once, instead of waking this process for each of the ~6 events every job makes
+        await new Promise((resolve) => setTimeout(resolve, GATHER_EVENTS_MS));
       } catch (error) {
         if (this.stopping) return;
         // the cursor did not move: the same events are read again (each step is idempotent)
