@@ -64,17 +64,17 @@ export class RedisChunkedBlobStore implements BlobStore {
     try {
       for await (const piece of source) {
         size += piece.length;
-        if (small) {
-          if (smallBytes + piece.length < this.chunkBytes) {
-            small.push(piece);
-            smallBytes += piece.length;
-            continue;
-          }
+        if (small && smallBytes + piece.length < this.chunkBytes) {
+          small.push(piece);
+          smallBytes += piece.length;
+          continue;
+        }
+        if (!chunk) {
+          // past one chunk: from here on through the one reused buffer, the pieces so far first
           chunk = Buffer.allocUnsafe(this.chunkBytes);
-          for (const earlier of small) filled += earlier.copy(chunk, filled);
+          for (const earlier of small ?? []) filled += earlier.copy(chunk, filled);
           small = undefined;
         }
-        if (!chunk) throw new Error('unreachable: a chunk buffer exists once the upload is past one chunk');
         // whole chunks out as soon as there are enough bytes; the remainder waits for more
         for (let at = 0; at < piece.length; ) {
           const copied = piece.copy(chunk, filled, at);

@@ -57,6 +57,15 @@ function sentinelOptions(sentinel: SentinelSettings): RedisOptions {
   };
 }
 
+/** What a redis:// or rediss:// URL says of every connection, whatever server it reaches: user, password, TLS. */
+function credentialsFromUrl(parsed: URL): Pick<RedisOptions, 'username' | 'password' | 'tls'> {
+  return {
+    username: parsed.username || undefined,
+    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+    tls: parsed.protocol === 'rediss:' ? {} : undefined,
+  };
+}
+
 /**
  * ioredis options for BullMQ: blocking connections need maxRetriesPerRequest null; a short
  * connect timeout so /health answers 503 promptly when Redis is down. With REDIS_SENTINELS the
@@ -68,10 +77,8 @@ export function redisOptionsFromUrl(url: string, sentinel: SentinelSettings | un
   const server: RedisOptions = sentinel ? sentinelOptions(sentinel) : { host: parsed.hostname, port: Number(parsed.port || 6379) };
   return {
     ...server,
-    username: parsed.username || undefined,
-    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+    ...credentialsFromUrl(parsed),
     db: redisDatabaseFromUrl(parsed),
-    tls: parsed.protocol === 'rediss:' ? {} : undefined,
     maxRetriesPerRequest: null,
     connectTimeout: 5_000,
     enableReadyCheck: true,
@@ -88,9 +95,7 @@ export function clusterOptionsFromUrl(url: string, overrides: RedisOptions = {})
   const parsed = new URL(url);
   return {
     redisOptions: {
-      username: parsed.username || undefined,
-      password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
-      tls: parsed.protocol === 'rediss:' ? {} : undefined,
+      ...credentialsFromUrl(parsed),
       maxRetriesPerRequest: null,
       connectTimeout: 5_000,
       ...overrides,

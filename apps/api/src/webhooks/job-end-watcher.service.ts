@@ -153,21 +153,21 @@ export class JobEndWatcher implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /**
-   * The job's callback, from its name and data fields alone (most jobs have none: one HMGET, without
-   * the job's result or the rest of its hash).
+   * The job's callback and end time, from three fields of its hash (most jobs have no callback: one
+   * HMGET, without the job's result or the rest of its hash).
    */
-  private async targetOf(jobId: string): Promise<WebhookTarget | undefined> {
-    const [name, data] = await this.redis.hmget(this.transcriptions.toKey(jobId), 'name', 'data');
-    if (name !== JobName.Transcribe || !data) return undefined;
+  private async targetOf(jobId: string): Promise<{ target?: WebhookTarget; finishedOn?: number }> {
+    const [name, data, finishedOn] = await this.redis.hmget(this.transcriptions.toKey(jobId), 'name', 'data', 'finishedOn');
+    if (name !== JobName.Transcribe || !data) return {};
     try {
-      return webhookTarget((JSON.parse(data) as TranscribeJobData).options);
+      return { target: webhookTarget((JSON.parse(data) as TranscribeJobData).options), finishedOn: finishedOn ? Number(finishedOn) : undefined };
     } catch {
-      return undefined;
+      return {};
     }
   }
 
   private async rememberTarget(jobId: string): Promise<void> {
-    const target = await this.targetOf(jobId);
+    const { target } = await this.targetOf(jobId);
     // a replayed 'added' of a job that has ended meanwhile needs no copy (it would only keep the secret around)
     if (!target || ['completed', 'failed'].includes(await this.transcriptions.getJobState(jobId))) return;
     // as long as the audio may wait for a worker; a job still queued after that fails (no audio)
@@ -175,10 +175,9 @@ export class JobEndWatcher implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   private async ended(jobId: string): Promise<void> {
-    const target = await this.targetOf(jobId);
+    const { target, finishedOn } = await this.targetOf(jobId);
     if (!target) return;
-    const finishedOn = await this.redis.hget(this.transcriptions.toKey(jobId), 'finishedOn');
-    await this.enqueue(jobId, target, finishedOn ? Number(finishedOn) : undefined);
+    await this.enqueue(jobId, target, finishedOn);
   }
 
   private async removed(jobId: string): Promise<void> {
