@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     const overheadRuns = Number(process.env.BENCH_OVERHEAD_RUNS ?? 30);
     const burstUploads = Number(process.env.BENCH_BURST_UPLOADS ?? 200);
     if (overheadOnly) {
-      const overhead = await benchOverhead(base, TEST_REDIS_URL, overheadRuns, { uploads: burstUploads, seconds: 11 });
+      const overhead = await benchOverhead(base, TEST_REDIS_URL, overheadRuns, { uploads: burstUploads, seconds: 11 }, { api: api.child.pid, worker: worker.child.pid });
       console.log('');
       console.log('| measure | value |');
       console.log('| --- | --- |');
@@ -149,7 +149,7 @@ async function main(): Promise<void> {
     }
 
     // last: its burst leaves async jobs queued behind which nothing else should wait
-    const perJob = await benchOverhead(base, TEST_REDIS_URL, overheadRuns, { uploads: burstUploads, seconds: 11 });
+    const perJob = await benchOverhead(base, TEST_REDIS_URL, overheadRuns, { uploads: burstUploads, seconds: 11 }, { api: api.child.pid, worker: worker.child.pid });
 
     const jfkRatio = median(warm) / median(cli);
     const longRatio = median(longWarm) / median(longCli);

@@ -9,11 +9,12 @@
  *   worker   processedOn → finishedOn (audio read, decode/WAV fast path, VAD, result write)
  *   return   finishedOn → the answer at the client (completion event → sync waiter → HTTP answer)
  */
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { TRANSCRIBE_QUEUE } from '@app/contracts';
 import { encodeWav } from '../../test/support/wav';
-import { postTranscribe } from '../../test/support/service-harness';
 import { buildMultipart } from '../load/multipart';
 import { runLoad } from '../load/load-client';
 import { percentile } from '../load/stats';
@@ -30,7 +31,39 @@ export interface OverheadResult {
   service: PhaseMedians;
   /** medians of the worker's own stage timings (timings_ms) */
   workerStages: PhaseMedians;
-  burst?: { uploads: number; kb: number; p50Ms: number; p99Ms: number; errors: number };
+  burst?: { uploads: number; kb: number; p50Ms: number; p99Ms: number; errors: number; cpuMsPerUpload?: Record<string, { cpuMs: number; sysMs: number }> };
+  /** write and read system calls per sync job, by service process (Linux /proc/<pid>/io; absent elsewhere) */
+  perJobCost?: Record<string, ProcessCost>;
+}
+
+/** Processes whose system calls a run counts (name → pid). */
+export type CountedProcesses = Record<string, number | undefined>;
+
+interface ProcessCost {
+  writes: number;
+  reads: number;
+  /** user + system CPU time */
+  cpuMs: number;
+  /** of which system (kernel: sockets, page faults) */
+  sysMs: number;
+}
+
+/** Linux's clock ticks per second for /proc/<pid>/stat times (USER_HZ, 100 on every common build). */
+const CLOCK_TICKS_PER_S = 100;
+
+/** syscw/syscr (every write or read system call, socket writes included) and CPU time of a process. */
+function processCost(pid: number): ProcessCost | undefined {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1]);
+    // utime and stime are fields 14 and 15; the command name (field 2) may hold spaces, so count from its ')'
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return { writes: field('syscw'), reads: field('syscr'), cpuMs: (ticks * 1000) / CLOCK_TICKS_PER_S, sysMs: (Number(fields[12]) * 1000) / CLOCK_TICKS_PER_S };
+  } catch {
+    return undefined;
+  }
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -89,10 +122,25 @@ async function bareBullmq(redisUrl: string, prefix: string, runs: number): Promi
   return { totals, samples };
 }
 
-/** Sync POST /transcribe of a short silent WAV, one at a time. */
+/** One POST on a kept-alive connection, its body built beforehand (as curl or an SDK sends it): the client's own cost stays out of the figure. */
+function postOnce(agent: http.Agent, url: string, body: Buffer, contentType: string): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method: 'POST', agent, headers: { 'content-type': contentType, 'content-length': String(body.length) } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+/** Sync POST /transcribe of a short silent WAV, one at a time on one kept-alive connection. */
 async function serviceRoundTrips(base: string, redisUrl: string, prefix: string, runs: number) {
   const redis = new Redis(redisUrl);
-  const silent = encodeWav(new Float32Array(8_000));
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const upload = buildMultipart({}, { name: 'silence.wav', content: encodeWav(new Float32Array(8_000)) });
   const totals: number[] = [];
   const samples: Record<string, number>[] = [];
   const stages: Record<string, number>[] = [];
@@ -100,7 +148,7 @@ async function serviceRoundTrips(base: string, redisUrl: string, prefix: string,
     for (let i = 0; i < runs + 3; i++) {
       const startedAt = Date.now();
       const t0 = performance.now();
-      const { status, body } = await postTranscribe(base, silent, {});
+      const { status, body } = await postOnce(agent, `${base}/transcribe`, upload.body, upload.contentType);
       const ms = performance.now() - t0;
       if (status !== 200) throw new Error(`service answered ${status}: ${JSON.stringify(body)}`);
       if (i < 3) continue;
@@ -111,6 +159,7 @@ async function serviceRoundTrips(base: string, redisUrl: string, prefix: string,
       stages.push(inWorker);
     }
   } finally {
+    agent.destroy();
     redis.disconnect();
   }
   return { totals, samples, stages };
@@ -124,18 +173,51 @@ async function enqueueBurst(base: string, uploads: number, seconds: number) {
   return { uploads, kb: body.length / 1024, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), errors: outcome.errors };
 }
 
-export async function benchOverhead(base: string, redisUrl: string, runs = 30, burst = { uploads: 200, seconds: 11 }): Promise<OverheadResult> {
+/** The burst, with each counted process's CPU time per upload over it (the worker's includes the jobs it ran meanwhile). */
+async function measuredBurst(base: string, burst: { uploads: number; seconds: number }, counted: CountedProcesses) {
+  const before = Object.entries(counted).map(([name, pid]) => [name, pid, pid ? processCost(pid) : undefined] as const);
+  const outcome = await enqueueBurst(base, burst.uploads, burst.seconds);
+  const cpuMsPerUpload: Record<string, { cpuMs: number; sysMs: number }> = {};
+  for (const [name, pid, start] of before) {
+    const end = pid && start ? processCost(pid) : undefined;
+    if (start && end) cpuMsPerUpload[name] = { cpuMs: (end.cpuMs - start.cpuMs) / burst.uploads, sysMs: (end.sysMs - start.sysMs) / burst.uploads };
+  }
+  return { ...outcome, cpuMsPerUpload };
+}
+
+export async function benchOverhead(
+  base: string,
+  redisUrl: string,
+  runs = 30,
+  burst = { uploads: 200, seconds: 11 },
+  counted: CountedProcesses = {},
+): Promise<OverheadResult> {
   const prefix = process.env.QUEUE_PREFIX ?? 'bull';
   const bare = await bareBullmq(redisUrl, prefix, runs);
+  const before = Object.entries(counted).map(([name, pid]) => [name, pid ? processCost(pid) : undefined] as const);
   const service = await serviceRoundTrips(base, redisUrl, prefix, runs);
+  const jobs = runs + 3;
+  const perJobCost: Record<string, ProcessCost> = {};
+  for (const [name, start] of before) {
+    const end = start && counted[name] ? processCost(counted[name] as number) : undefined;
+    if (start && end) {
+      perJobCost[name] = {
+        writes: (end.writes - start.writes) / jobs,
+        reads: (end.reads - start.reads) / jobs,
+        cpuMs: (end.cpuMs - start.cpuMs) / jobs,
+        sysMs: (end.sysMs - start.sysMs) / jobs,
+      };
+    }
+  }
   return {
+    ...(Object.keys(perJobCost).length > 0 ? { perJobCost } : {}),
     runs,
     bareMs: median(bare.totals),
     bare: medians(bare.samples),
     serviceMs: median(service.totals),
     service: medians(service.samples),
     workerStages: medians(service.stages),
-    ...(burst.uploads > 0 ? { burst: await enqueueBurst(base, burst.uploads, burst.seconds) } : {}),
+    ...(burst.uploads > 0 ? { burst: await measuredBurst(base, burst, counted) } : {}),
   };
 }
 
@@ -149,7 +231,11 @@ export function overheadRows(r: OverheadResult): string[] {
   for (const phase of ['upload', 'pick-up', 'worker', 'return']) {
     rows.push(`| phase ${phase}: service / bare BullMQ (medians) | ${ms(r.service[phase])} / ${ms(r.bare[phase])} |`);
   }
+  for (const [name, calls] of Object.entries(r.perJobCost ?? {})) {
+    rows.push(`| ${name} per sync job: CPU (of which kernel), write / read system calls (incl. its background work) | ${ms(calls.cpuMs)} (${ms(calls.sysMs)}), ${calls.writes.toFixed(1)} / ${calls.reads.toFixed(1)} |`);
+  }
   rows.push(`| worker stages (timings_ms medians) | ${Object.entries(r.workerStages).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')} ms |`);
   if (r.burst) rows.push(`| enqueue, ${r.burst.uploads} concurrent async uploads of ${r.burst.kb.toFixed(0)} KB: p50 / p99 | ${ms(r.burst.p50Ms)} / ${ms(r.burst.p99Ms)}${r.burst.errors ? ` (${r.burst.errors} errors)` : ''} (goal p99 < 300 ms) |`);
+  for (const [name, cpu] of Object.entries(r.burst?.cpuMsPerUpload ?? {})) rows.push(`| enqueue burst: ${name} CPU per upload (of which kernel) | ${ms(cpu.cpuMs)} (${ms(cpu.sysMs)}) |`);
   return rows;
 }
