@@ -48,7 +48,7 @@ import { RATE_LIMIT_PROVIDERS } from './rate-limit';
       inject: [SERVICE_CONFIG],
       // fail fast: a request should get a 503, not wait for Redis to come back
       useFactory: (config: ServiceConfig): Redis =>
-        createRedis(config.redisUrl, 'api', { maxRetriesPerRequest: 1, commandTimeout: 5_000 }),
+        createRedis(config.redisUrl, 'api', { maxRetriesPerRequest: 1, commandTimeout: 5_000, enableAutoPipelining: true }),
     },
     {
       provide: API_SUBSCRIBER,

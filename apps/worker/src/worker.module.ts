@@ -29,7 +29,7 @@ import { WORKER_REDIS } from './worker.tokens';
     {
       provide: WORKER_REDIS,
       inject: [SERVICE_CONFIG],
-      useFactory: (config: ServiceConfig): Redis => createRedis(config.redisUrl, `worker-${WORKER_ID}`),
+      useFactory: (config: ServiceConfig): Redis => createRedis(config.redisUrl, `worker-${WORKER_ID}`, { enableAutoPipelining: true }),
     },
     JobAudioSources,
     ModelCacheService,

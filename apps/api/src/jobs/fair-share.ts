@@ -3,6 +3,11 @@ import { ErrorCode, JobName, JobQueue, RedisKeys, ServiceError } from '@app/cont
 
 /** BullMQ's largest priority (2^21); lower numbers run first. */
 const LOWEST_PRIORITY = 2_097_152;
+/** The job joins its owner's set; the set's size (its backlog, this job included) is the answer. */
+const ADD_AND_COUNT = `
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return redis.call('SCARD', KEYS[1])`;
 const STILL_QUEUED = new Set(['waiting', 'prioritized', 'delayed', 'waiting-children']);
 
 /**
@@ -39,11 +44,9 @@ export class FairShare {
     return Math.min(backlog, LOWEST_PRIORITY);
   }
 
+  /** SADD + EXPIRE + SCARD as one script: atomic like a MULTI, one command for ioredis to build. */
   private async addAndCount(key: string, jobId: string): Promise<number> {
-    const replies = await this.redis.multi().sadd(key, jobId).expire(key, this.trackingTtlS).scard(key).exec();
-    const [error, count] = replies?.[2] ?? [new Error('no reply'), 0];
-    if (error) throw error;
-    return Number(count);
+    return Number(await this.redis.eval(ADD_AND_COUNT, 1, key, jobId, this.trackingTtlS));
   }
 
   async untrack(owner: string, jobId: string): Promise<void> {

@@ -1,6 +1,11 @@
 import Redis from 'ioredis';
 import { JobListKeys } from '@app/contracts';
 
+/** Trimming an index key's expired entries more often than this gains nothing: they are a minute's worth. */
+const TRIM_EVERY_MS = 60_000;
+/** Past this many remembered keys, the ones not trimmed for a period are forgotten. */
+const MAX_TRIM_ENTRIES = 10_000;
+
 /** A place in a listing: the last job a page covered (ids and times, newest first). */
 export interface IndexEntry {
   id: string;
@@ -15,6 +20,9 @@ export interface IndexEntry {
  * the keys expire with them; ids whose job is gone are dropped when a listing meets them.
  */
 export class JobIndex {
+  /** when this process last trimmed each index key (epoch ms) */
+  private readonly lastTrim = new Map<string, number>();
+
   constructor(
     private readonly redis: Redis,
     /** how long an entry stays: as long as its job can still be read */
@@ -26,16 +34,35 @@ export class JobIndex {
     return owner === undefined ? JobListKeys.all : JobListKeys.byOwner(owner);
   }
 
-  /** One MULTI per key, sent together: a Redis Cluster refuses a MULTI whose keys live in different slots. */
+  /**
+   * Adds the job to its owner's index and to every job's. Plain commands, sent in one write by the
+   * connection's auto-pipelining (a MULTI per key cost more CPU than the rest of the enqueue's Redis
+   * work); nothing here needs atomicity: an entry without its job is dropped by the listing. Old
+   * entries are trimmed at most once a minute per key and process — the key's TTL, renewed on every
+   * write, is what bounds it.
+   */
   async record(owner: string, jobId: string, acceptedAt: number): Promise<void> {
-    const expired = `(${acceptedAt - this.retentionS * 1000}`;
     await Promise.all(
-      [JobIndex.keyFor(owner), JobListKeys.all].map(async (key) => {
-        const replies = await this.redis.multi().zadd(key, acceptedAt, jobId).zremrangebyscore(key, '-inf', expired).expire(key, this.retentionS).exec();
-        const failure = replies?.find(([error]) => error)?.[0];
-        if (!replies || failure) throw failure ?? new Error('no reply from Redis');
+      [JobIndex.keyFor(owner), JobListKeys.all].flatMap((key) => {
+        const writes: Promise<unknown>[] = [this.redis.zadd(key, acceptedAt, jobId), this.redis.expire(key, this.retentionS)];
+        if (this.trimDue(key, acceptedAt)) writes.push(this.redis.zremrangebyscore(key, '-inf', `(${acceptedAt - this.retentionS * 1000}`));
+        return writes;
       }),
     );
+  }
+
+  /** Whether `key`'s old entries are to be trimmed now (the first write, then once per TRIM_EVERY_MS). */
+  private trimDue(key: string, now: number): boolean {
+    const last = this.lastTrim.get(key);
+    if (last !== undefined && now - last < TRIM_EVERY_MS) return false;
+    // one entry per owner seen recently: the map forgets owners a trim period after their last job
+    if (this.lastTrim.size > MAX_TRIM_ENTRIES) this.forgetTrimsBefore(now - TRIM_EVERY_MS);
+    this.lastTrim.set(key, now);
+    return true;
+  }
+
+  private forgetTrimsBefore(cutoff: number): void {
+    for (const [key, at] of this.lastTrim) if (at < cutoff) this.lastTrim.delete(key);
   }
 
   /**

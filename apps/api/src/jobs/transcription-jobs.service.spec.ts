@@ -36,3 +36,39 @@ describe('TranscriptionJobsService.view', () => {
     expect(view).toMatchObject({ status: 'completed', progress: 100, result: { job_id: 'job-2' } });
   });
 });
+
+describe('TranscriptionJobsService.enqueue: fair share only between API keys', () => {
+  /** Records the options of each add and the scripts the fair share runs. */
+  function recorders() {
+    const adds: Record<string, unknown>[] = [];
+    const queue = {
+      add: async (_name: string, _data: unknown, options: Record<string, unknown>) => (adds.push(options), { id: options.jobId }),
+    } as unknown as Queue;
+    const scripts: string[] = [];
+    const redis = {
+      eval: async (_script: string, _keys: number, key: string) => (scripts.push(key), 3),
+      zadd: async () => 1,
+      expire: async () => 1,
+      zremrangebyscore: async () => 0,
+    } as unknown as Redis;
+    return { adds, queue, scripts, redis };
+  }
+  const upload = (jobId: string) => ({ jobId, originalname: 'a.wav', size: 10 });
+
+  it('without API_KEYS: no priority and no per-owner tracking (arrival order, one round trip less)', async () => {
+    const { adds, queue, scripts, redis } = recorders();
+    const jobs = new TranscriptionJobsService(loadConfig({}), queue, {} as QueueEvents, redis, {} as BlobStore);
+    await expect(jobs.enqueue(JobName.Transcribe, upload('job-open'), {} as never, false, { kind: 'anonymous', owner: 'anonymous' })).resolves.toEqual({ kind: 'accepted', jobId: 'job-open' });
+    expect(scripts).toEqual([]);
+    expect(adds[0]).toMatchObject({ jobId: 'job-open' });
+    expect(adds[0]).not.toHaveProperty('priority');
+  });
+
+  it('with API_KEYS: the key’s backlog (1 + waiting jobs) is the priority', async () => {
+    const { adds, queue, scripts, redis } = recorders();
+    const jobs = new TranscriptionJobsService(loadConfig({ API_KEYS: 'k1' }), queue, {} as QueueEvents, redis, {} as BlobStore);
+    await jobs.enqueue(JobName.Transcribe, upload('job-key'), {} as never, false, { kind: 'key', owner: 'k1' });
+    expect(scripts).toEqual(['tx:queued:k1']);
+    expect(adds[0]).toMatchObject({ jobId: 'job-key', priority: 3 });
+  });
+});

@@ -92,8 +92,10 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
     const jobId = upload.jobId;
     const fileName = upload.originalname;
     const owner = ownerOf(principal);
-    // anonymous callers (no API_KEYS) share one backlog and no per-key limit
-    const priority = await withTimeout(this.fairShare.admit(owner, jobId, principal.kind === 'key'), REDIS_TIMEOUT_MS, redisDown);
+    // fair share between API keys; without API_KEYS there is one backlog and nobody to share it with:
+    // the job goes in arrival order (no priority), and its submit saves the round trip
+    const shared = this.config.apiKeys.length > 0;
+    const priority = shared ? await withTimeout(this.fairShare.admit(owner, jobId, principal.kind === 'key'), REDIS_TIMEOUT_MS, redisDown) : undefined;
     // the request id goes with the job: the worker's lines for it carry the same id
     const requestId = currentRequestId();
     const data = { options, fileName, sizeBytes: upload.size, acceptedAt: Date.now(), owner, ...(requestId ? { requestId } : {}) } as JobDataMap[N];
@@ -109,7 +111,7 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
         (this.queue as unknown as JobQueue<N>).add(name as never, data as never, {
           jobId,
           attempts: 1,
-          priority,
+          ...(priority !== undefined ? { priority } : {}),
           // by age only (a count would drop results early on a busy service); never `true`: a waiter
           // that arrives after completion needs the job to still exist
           removeOnComplete: { age: this.config.resultTtlS },
@@ -124,7 +126,7 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
       await this.awaitReplicaAck(job, jobId);
     } catch (error) {
       // not queued after all: it must not count against the key's backlog
-      await this.fairShare.untrack(owner, jobId).catch(() => undefined);
+      if (shared) await this.fairShare.untrack(owner, jobId).catch(() => undefined);
       throw error;
     }
     addToLogContext({ job_id: jobId });

@@ -18,7 +18,7 @@ export class JobAudioSources implements OnApplicationShutdown {
 
   constructor(@Inject(SERVICE_CONFIG) config: ServiceConfig) {
     // the worker's connection waits for Redis to come back (a job in hand keeps its audio's TTL)
-    this.store = createBlobStore(config, (url) => createRedis(url, `worker-${WORKER_ID}-audio`));
+    this.store = createBlobStore(config, (url) => createRedis(url, `worker-${WORKER_ID}-audio`, { enableAutoPipelining: true }));
     this.urls = new UrlAudioSources(config, (line) => this.logger.log(line));
   }
 
