@@ -69,4 +69,29 @@ describe('RedisChunkedBlobStore', () => {
     await store.delete(jobId);
     expect(await keysOf(jobId)).toEqual([]);
   });
+
+  it('small uploads that arrive in pieces share the pooled chunk buffers without mixing their bytes', async () => {
+    // more uploads at once than write slots (4): each waits for a slot and its pooled buffer
+    const uploads = Array.from({ length: 9 }, (_, i) => ({ jobId: job(), bytes: randomBytes(200 + i * 70) }));
+    await Promise.all(uploads.map(({ jobId, bytes }) => store.write(jobId, pieces(bytes, 64), { ttlSeconds: 60 })));
+    for (const { jobId, bytes } of uploads) {
+      expect(await redis.strlen(chunkedBlobKeys.chunk(jobId, 0))).toBe(bytes.length);
+      expect((await collect(store.read(jobId))).equals(bytes)).toBe(true);
+      await store.delete(jobId);
+      expect(await keysOf(jobId)).toEqual([]);
+    }
+  });
+
+  it('delete removes a one-chunk blob and its manifest, and a blob of many chunks past the first', async () => {
+    const small = job();
+    await store.write(small, pieces(randomBytes(600), 600), { ttlSeconds: 60 });
+    const big = job();
+    await store.write(big, pieces(randomBytes(3500), 700), { ttlSeconds: 60 });
+    expect(await keysOf(big)).toHaveLength(5);
+    await Promise.all([store.delete(small), store.delete(big)]);
+    expect(await keysOf(small)).toEqual([]);
+    expect(await keysOf(big)).toEqual([]);
+    // a second delete of the same blob is no error
+    await expect(store.delete(big)).resolves.toBeUndefined();
+  });
 });

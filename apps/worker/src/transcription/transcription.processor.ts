@@ -91,27 +91,38 @@ export class TranscriptionProcessor extends WorkerHost implements OnApplicationB
     });
     try {
       const data = parseTranscribeJobData(job.data);
-      // no longer waiting (it stops counting against its key's fair share), and not cancelled meanwhile: one round trip
-      const [, cancelled] = await Promise.all([
+      // no longer waiting (it stops counting against its key's fair share), and not cancelled meanwhile:
+      // asked beside the first audio read instead of before it; a cancel mark aborts the job as a
+      // cancel message would (every stage checks the signal), and no result is returned before the answer
+      const cancelCheck = Promise.all([
         data.owner ? this.redis.srem(RedisKeys.queuedByOwner(data.owner), jobId) : undefined,
         this.redis.exists(RedisKeys.cancelled(jobId)),
-      ]);
-      if (cancelled) throw new JobCancelledError();
-      const result = await this.pipeline.run(jobId, data, audio.open(), {
+      ]).then(([, cancelled]) => {
+        if (cancelled) controller.abort();
+      });
+      const run = this.pipeline.run(jobId, data, audio.open(), {
         signal: controller.signal,
         ...this.progressReporter(progressWrites),
         onSegments: (segments) => events.segments(segments),
       });
+      // the run's rejection is read below, after the check: marked handled now so it never counts as unhandled meanwhile
+      run.catch(() => undefined);
+      // a failed check (Redis gone) is the job's error, and the run stops
+      await cancelCheck.catch((error: unknown) => {
+        controller.abort();
+        throw error;
+      });
+      const result = await run;
+      if (controller.signal.aborted) throw new JobCancelledError();
       result.timings_ms = { queued: Math.max(0, started - data.acceptedAt), ...result.timings_ms };
-      await audio.release();
+      // the audio goes and the end is announced in the same round trip; both before BullMQ's completion
+      await Promise.all([audio.release(), events.completed(result)]);
       this.logger.log(`job ${jobId} done in ${Date.now() - started} ms (${result.duration} s audio, ${result.segments.length} segments)`);
-      await events.completed(result);
       return result;
     } catch (error) {
       // every failure is final: retrying bad audio or a missing model only delays the answer
-      await audio.release().catch(() => undefined);
       const reason = jobFailureReason(this.logger, jobId, error);
-      await events.failed(decodeJobError(reason));
+      await Promise.all([audio.release().catch(() => undefined), events.failed(decodeJobError(reason))]);
       throw new UnrecoverableError(reason);
     } finally {
       progressWrites.stop();
