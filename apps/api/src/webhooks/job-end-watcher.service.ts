@@ -34,6 +34,12 @@ const MAX_TRIES_PER_EVENT = 5;
 const KEEP_DELIVERY_S = 7 * 24 * 3600;
 const ADMIN = { kind: 'admin' } as const;
 
+/** A job's callback (none: no webhook) and end time, as its hash holds them. */
+interface JobTarget {
+  target?: WebhookTarget;
+  finishedOn?: number;
+}
+
 /**
  * Turns "this transcription ended" into one webhook delivery job. It reads the transcribe queue's
  * BullMQ event stream from a cursor kept in Redis, so events that happen while every API process
@@ -87,8 +93,10 @@ export class JobEndWatcher implements OnApplicationBootstrap, OnApplicationShutd
         cursor ??= await this.startingCursor(stream);
         const reply = (await this.reader!.xread('COUNT', BATCH, 'BLOCK', BLOCK_MS, 'STREAMS', stream, cursor)) as [string, [string, string[]][]][] | null;
         if (!reply) continue;
-        for (const [id, fields] of reply[0][1]) {
-          await this.handleOnce(id, fieldsOf(fields));
+        const events = reply[0][1].map(([id, fields]) => [id, fieldsOf(fields)] as const);
+        const targets = this.readTargets(events.map(([, event]) => event));
+        for (const [id, event] of events) {
+          await this.handleOnce(id, event, targets);
           cursor = id;
         }
         await this.saveCursor(cursor);
@@ -119,10 +127,26 @@ export class JobEndWatcher implements OnApplicationBootstrap, OnApplicationShutd
     this.unsavedCursor = undefined;
   }
 
+  /**
+   * The callbacks of the batch's added and ended jobs, asked for all at once (the API's connection
+   * sends them in one write) instead of a round trip per event; a failed read fails its event.
+   */
+  private readTargets(events: Record<string, string>[]): Map<string, Promise<JobTarget>> {
+    const targets = new Map<string, Promise<JobTarget>>();
+    for (const { event, jobId } of events) {
+      if (!jobId || targets.has(jobId) || !['added', 'completed', 'failed'].includes(event)) continue;
+      const read = this.targetOf(jobId);
+      // awaited by the event's handler; one the loop never reaches (it stopped on an error) is no unhandled rejection
+      read.catch(() => undefined);
+      targets.set(jobId, read);
+    }
+    return targets;
+  }
+
   /** handle(), retried by the loop on failure until MAX_TRIES_PER_EVENT, then skipped. */
-  private async handleOnce(id: string, event: Record<string, string>): Promise<void> {
+  private async handleOnce(id: string, event: Record<string, string>, targets: Map<string, Promise<JobTarget>>): Promise<void> {
     try {
-      await this.handle(event);
+      await this.handle(event, targets);
       this.failing = undefined;
     } catch (error) {
       // Redis away: wait for it as long as it takes, nothing is skipped
@@ -135,11 +159,13 @@ export class JobEndWatcher implements OnApplicationBootstrap, OnApplicationShutd
     }
   }
 
-  private async handle(event: Record<string, string>): Promise<void> {
+  private async handle(event: Record<string, string>, targets: Map<string, Promise<JobTarget>>): Promise<void> {
     const jobId = event.jobId;
     if (!jobId) return;
-    if (event.event === 'added') return this.rememberTarget(jobId);
-    if (event.event === 'completed' || event.event === 'failed') return this.ended(jobId);
+    // one read serves a job's 'added' and its end in the same batch; a failed batch is read again, with new reads
+    const target = () => targets.get(jobId) ?? this.targetOf(jobId);
+    if (event.event === 'added') return this.rememberTarget(jobId, await target());
+    if (event.event === 'completed' || event.event === 'failed') return this.ended(jobId, await target());
     if (event.event === 'removed') return this.removed(jobId);
   }
 
@@ -156,7 +182,7 @@ export class JobEndWatcher implements OnApplicationBootstrap, OnApplicationShutd
    * The job's callback and end time, from three fields of its hash (most jobs have no callback: one
    * HMGET, without the job's result or the rest of its hash).
    */
-  private async targetOf(jobId: string): Promise<{ target?: WebhookTarget; finishedOn?: number }> {
+  private async targetOf(jobId: string): Promise<JobTarget> {
     const [name, data, finishedOn] = await this.redis.hmget(this.transcriptions.toKey(jobId), 'name', 'data', 'finishedOn');
     if (name !== JobName.Transcribe || !data) return {};
     try {
@@ -166,16 +192,14 @@ export class JobEndWatcher implements OnApplicationBootstrap, OnApplicationShutd
     }
   }
 
-  private async rememberTarget(jobId: string): Promise<void> {
-    const { target } = await this.targetOf(jobId);
+  private async rememberTarget(jobId: string, { target }: JobTarget): Promise<void> {
     // a replayed 'added' of a job that has ended meanwhile needs no copy (it would only keep the secret around)
     if (!target || ['completed', 'failed'].includes(await this.transcriptions.getJobState(jobId))) return;
     // as long as the audio may wait for a worker; a job still queued after that fails (no audio)
     await this.redis.set(WebhookRedisKeys.pendingTarget(jobId), JSON.stringify(target), 'EX', this.config.audioTtlS);
   }
 
-  private async ended(jobId: string): Promise<void> {
-    const { target, finishedOn } = await this.targetOf(jobId);
+  private async ended(jobId: string, { target, finishedOn }: JobTarget): Promise<void> {
     if (!target) return;
     await this.enqueue(jobId, target, finishedOn);
   }
