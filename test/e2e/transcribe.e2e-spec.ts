@@ -173,19 +173,30 @@ describe('transcription service end to end', () => {
     });
   });
 
-  it('cancels a waiting job (removed) and an active one (aborted in whisper.cpp)', async () => {
+  it('cancels a waiting job (removed; its sync request answers 409 at once) and an active one (aborted in whisper.cpp)', async () => {
     const long = encodeWav(repeatSpeech(readPcm16Wav(jfkWav), 240));
     const first = await postTranscribe(base, long, { async: 'true', whisper_model: 'synthetic-tiny' });
     expect(first.status).toBe(202);
-    const second = await postTranscribe(base, jfkWav, { async: 'true' });
     await waitFor('first job active', async () => {
       const { body } = await getJson(`${base}/jobs/${first.body.job_id}`);
       return body.status === 'active' && body.stage === 'transcribe' ? body : undefined;
     });
-    const cancelWaiting = await getJson(`${base}/jobs/${second.body.job_id}`, { method: 'DELETE' });
+    // a sync request whose job waits behind the first: its id from the job list
+    const secondAnswer = postTranscribe(base, jfkWav, {});
+    const secondId = await waitFor('second job queued', async () => {
+      const { body } = await getJson(`${base}/jobs`);
+      return (body.jobs as { job_id: string; status: string }[]).find((job) => job.status === 'queued' && job.job_id !== first.body.job_id)?.job_id;
+    });
+    const cancelWaiting = await getJson(`${base}/jobs/${secondId}`, { method: 'DELETE' });
     expect(cancelWaiting.status).toBe(200);
     expect(cancelWaiting.body.status).toBe('cancelled');
-    expect((await getJson(`${base}/jobs/${second.body.job_id}`)).body.status).toBe('cancelled');
+    const cancelledAt = Date.now();
+    const second = await secondAnswer;
+    expect(second.status).toBe(409);
+    expect(second.body.error.code).toBe('job_cancelled');
+    // from the cancel broadcast, not a re-read or SYNC_TIMEOUT_S
+    expect(Date.now() - cancelledAt).toBeLessThan(1_500);
+    expect((await getJson(`${base}/jobs/${secondId}`)).body.status).toBe('cancelled');
 
     const started = Date.now();
     const cancelActive = await getJson(`${base}/jobs/${first.body.job_id}`, { method: 'DELETE' });

@@ -1,15 +1,13 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
-import { QueueEvents } from 'bullmq';
 import Redis from 'ioredis';
 import { BlobStore, createBlobStore } from '@app/blob-store';
 import { SERVICE_CONFIG, ServiceConfig, ServiceConfigModule } from '@app/config';
-import { TRANSCRIBE_QUEUE } from '@app/contracts';
-import { bullQueueOptions, createRedis, TranscribeQueueModule } from '@app/redis';
+import { createRedis, TranscribeQueueModule } from '@app/redis';
 import { GcController } from './admin/gc.controller';
 import { GcService } from './admin/gc.service';
 import { QueueBoardModule } from './admin/queue-board.module';
-import { API_REDIS, API_SUBSCRIBER, TRANSCRIBE_QUEUE_EVENTS } from './api.tokens';
+import { API_REDIS, API_SUBSCRIBER } from './api.tokens';
 import { AccessGuard } from './auth/access.guard';
 import { Credentials } from './auth/credentials';
 import { DetectLanguageController } from './detect-language/detect-language.controller';
@@ -54,14 +52,6 @@ import { RATE_LIMIT_PROVIDERS } from './rate-limit';
       provide: API_SUBSCRIBER,
       inject: [SERVICE_CONFIG],
       useFactory: (config: ServiceConfig): Redis => createRedis(config.redisUrl, 'api-subscriber'),
-    },
-    {
-      provide: TRANSCRIBE_QUEUE_EVENTS,
-      inject: [SERVICE_CONFIG],
-      // one QueueEvents per process: every sync request waits on it. Not awaited: with Redis down
-      // the API still starts and answers 503 instead of hanging at boot.
-      useFactory: (config: ServiceConfig): QueueEvents =>
-        new QueueEvents(TRANSCRIBE_QUEUE, bullQueueOptions(config)),
     },
     { provide: APP_FILTER, useClass: ErrorBodyFilter },
     { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -18,6 +18,7 @@ import { WhisperModelsService } from './models/whisper-models.service';
 import { ActiveJobsRegistry } from './transcription/active-jobs.registry';
 import { TranscriptionPipeline } from './transcription/transcription-pipeline.service';
 import { TranscriptionProcessor } from './transcription/transcription.processor';
+import { JobEndAnnouncer } from './jobs/job-end-announcer';
 import { WORKER_REDIS } from './worker.tokens';
 
 @Module({
@@ -43,6 +44,7 @@ import { WORKER_REDIS } from './worker.tokens';
     TranscriptionPipeline,
     LanguageDetectionHandler,
     TranscriptionProcessor,
+    JobEndAnnouncer,
     HeartbeatService,
     ControlChannelService,
     ...WORKER_METRICS_PROVIDERS,

@@ -76,8 +76,6 @@ export const WORKER_METRICS_TTL_MS = 15_000;
 export const WorkerMetricsKeys = {
   /** one hash, field = worker id, value = JSON WorkerMetricsSnapshot (stale after WORKER_METRICS_TTL_MS; readers remove it) */
   snapshots: 'tx:metrics:workers',
-  /** set once per waiting job removed by a cancel: the first API replica to claim it counts it */
-  cancelCounted: (jobId: string) => `tx:metrics:cancel-counted:${jobId}`,
 } as const;
 
 export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary';

@@ -37,6 +37,8 @@ export const RedisChannels = {
   gcReply: (db: number, requestId: string) => `tx:${db}:gc:reply:${requestId}`,
   /** API → all workers: abort this job if you run it (payload: job id). */
   cancel: (db: number) => `tx:${db}:cancel`,
+  /** worker → every API: this job ended (completed or failed; payload: job id), after BullMQ recorded it. */
+  jobEnded: (db: number) => `tx:${db}:job-ended`,
 } as const;
 
 /** Default worker tuning: a killed worker's job is picked up by another within a minute. */

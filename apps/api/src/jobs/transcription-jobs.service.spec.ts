@@ -1,8 +1,10 @@
-import { Job, QueueEvents } from 'bullmq';
+import { Job } from 'bullmq';
 import Redis from 'ioredis';
 import type { BlobStore } from '@app/blob-store';
 import { loadConfig } from '@app/config';
 import { encodeJobError, ErrorCode, JobName, JobQueue } from '@app/contracts';
+import { ApiMetrics } from '../metrics/api-metrics';
+import type { StoredUpload } from '../upload/stored-upload';
 import { TranscriptionJobsService } from './transcription-jobs.service';
 
 type Queue = JobQueue;
@@ -18,7 +20,7 @@ function racingQueue(final: Partial<Job>): Queue {
 
 describe('TranscriptionJobsService.view', () => {
   const service = (queue: Queue) =>
-    new TranscriptionJobsService(loadConfig({}), queue, {} as QueueEvents, { exists: async () => 0 } as unknown as Redis, {} as BlobStore);
+    new TranscriptionJobsService(loadConfig({}), queue, {} as Redis, { exists: async () => 0 } as unknown as Redis, {} as BlobStore, new ApiMetrics());
 
   it('reports why a job failed even when it failed between the snapshot and the state read', async () => {
     const view = await service(racingQueue({ failedReason: encodeJobError(ErrorCode.JobCancelled, 'job was cancelled') })).view('job-1', { kind: 'admin' });
@@ -53,11 +55,11 @@ describe('TranscriptionJobsService.enqueue: fair share only between API keys', (
     } as unknown as Redis;
     return { adds, queue, scripts, redis };
   }
-  const upload = (jobId: string) => ({ jobId, originalname: 'a.wav', size: 10 });
+  const upload = (jobId: string): StoredUpload => ({ jobId, originalname: 'a.wav', mimetype: 'audio/wav', size: 10, claimed: false });
 
   it('without API_KEYS: no priority and no per-owner tracking (arrival order, one round trip less)', async () => {
     const { adds, queue, scripts, redis } = recorders();
-    const jobs = new TranscriptionJobsService(loadConfig({}), queue, {} as QueueEvents, redis, {} as BlobStore);
+    const jobs = new TranscriptionJobsService(loadConfig({}), queue, {} as Redis, redis, {} as BlobStore, new ApiMetrics());
     await expect(jobs.enqueue(JobName.Transcribe, upload('job-open'), {} as never, false, { kind: 'anonymous', owner: 'anonymous' })).resolves.toEqual({ kind: 'accepted', jobId: 'job-open' });
     expect(scripts).toEqual([]);
     expect(adds[0]).toMatchObject({ jobId: 'job-open' });
@@ -66,7 +68,7 @@ describe('TranscriptionJobsService.enqueue: fair share only between API keys', (
 
   it('with API_KEYS: the key’s backlog (1 + waiting jobs) is the priority', async () => {
     const { adds, queue, scripts, redis } = recorders();
-    const jobs = new TranscriptionJobsService(loadConfig({ API_KEYS: 'k1' }), queue, {} as QueueEvents, redis, {} as BlobStore);
+    const jobs = new TranscriptionJobsService(loadConfig({ API_KEYS: 'k1' }), queue, {} as Redis, redis, {} as BlobStore, new ApiMetrics());
     await jobs.enqueue(JobName.Transcribe, upload('job-key'), {} as never, false, { kind: 'key', owner: 'k1' });
     expect(scripts).toEqual(['tx:queued:k1']);
     expect(adds[0]).toMatchObject({ jobId: 'job-key', priority: 3 });

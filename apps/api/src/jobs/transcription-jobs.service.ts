@@ -1,6 +1,5 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
-import { QueueEvents } from 'bullmq';
 import Redis from 'ioredis';
 import type { BlobStore } from '@app/blob-store';
 import { SERVICE_CONFIG, ServiceConfig } from '@app/config';
@@ -25,11 +24,13 @@ import {
 } from '@app/contracts';
 import { addToLogContext, currentRequestId } from '@app/logging';
 import { redisDatabase, replicasAcknowledged } from '@app/redis';
-import { API_REDIS, TRANSCRIBE_QUEUE_EVENTS } from '../api.tokens';
+import { API_REDIS, API_SUBSCRIBER } from '../api.tokens';
 import { ANONYMOUS_OWNER, Principal } from '../auth/credentials';
 import { withTimeout } from '../common/with-timeout';
 import { FairShare } from './fair-share';
 import { appendJobEvent } from './job-events.writer';
+import { ApiMetrics } from '../metrics/api-metrics';
+import { JobEndWaiters } from './job-end-waiters';
 import { JobIndex } from './job-index';
 import { JobLister } from './job-list';
 import type { JobListQuery } from './job-list-query';
@@ -52,24 +53,38 @@ const redisDown = () => new ServiceError(ErrorCode.RedisUnavailable, 'Redis did 
 
 /** Enqueues transcriptions, waits on them, reports and cancels them. */
 @Injectable()
-export class TranscriptionJobsService implements OnApplicationShutdown {
+export class TranscriptionJobsService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(TranscriptionJobsService.name);
   private readonly fairShare: FairShare;
   /** per-owner index of transcriptions: GET /jobs */
   private readonly jobIndex: JobIndex;
   private readonly lister: JobLister;
+  /** sync requests waiting for their job's end */
+  private readonly jobEnds: JobEndWaiters;
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
     @InjectQueue(TRANSCRIBE_QUEUE) private readonly queue: UploadQueue,
-    @Inject(TRANSCRIBE_QUEUE_EVENTS) private readonly queueEvents: QueueEvents,
+    @Inject(API_SUBSCRIBER) subscriber: Redis,
     @Inject(API_REDIS) private readonly redis: Redis,
     @Inject(AUDIO_BLOB_STORE) private readonly audio: BlobStore,
+    private readonly metrics: ApiMetrics,
   ) {
     this.fairShare = new FairShare(redis, queue, config.maxQueuedPerKey, config.audioTtlS);
     // an index entry lasts as long as its job can be read: waiting (the audio's TTL), then kept as a result or failure
     this.jobIndex = new JobIndex(redis, config.audioTtlS + Math.max(config.resultTtlS, MIN_FAILURE_TTL_S));
     this.lister = new JobLister(redis, queue, this.jobIndex);
+    const channel = (name: 'jobEnded' | 'cancel') => RedisChannels[name](redisDatabase(redis));
+    this.jobEnds = new JobEndWaiters(
+      subscriber,
+      redis,
+      { jobKey: (jobId) => queue.toKey(jobId), cancelMarkKey: RedisKeys.cancelled, channels: () => ({ jobEnded: channel('jobEnded'), cancel: channel('cancel') }) },
+      (message) => this.logger.warn(message),
+    );
+  }
+
+  onModuleInit(): void {
+    this.jobEnds.listen();
   }
 
   /** Enqueues the transcription of a stored upload; waits for the result unless async (or the wait times out). */
@@ -133,15 +148,13 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
     this.logger.log(`job ${jobId} queued (${name}, ${upload.size} bytes)`);
     await indexed;
     if (!wait) return { kind: 'accepted', jobId };
-    try {
-      const result = (await job.waitUntilFinished(this.queueEvents, this.config.syncTimeoutS * 1000)) as JobResultMap[N];
-      return { kind: 'completed', result };
-    } catch (error) {
-      const message = (error as Error).message ?? '';
-      if (/timed out/i.test(message)) return { kind: 'accepted', jobId };
-      const failure = decodeJobError(message);
-      throw new ServiceError(failure.code, failure.message, failure.field, failure.error_id);
-    }
+    // past SYNC_TIMEOUT_S (or the API closing) the caller gets 202 and polls; the job goes on
+    const end = await this.jobEnds.wait(jobId, this.config.syncTimeoutS * 1000);
+    if (!end) return { kind: 'accepted', jobId };
+    if (end.kind === 'completed') return { kind: 'completed', result: end.result as JobResultMap[N] };
+    if (end.kind === 'cancelled') throw new ServiceError(ErrorCode.JobCancelled, `job ${jobId} was cancelled`);
+    const failure = decodeJobError(end.failedReason);
+    throw new ServiceError(failure.code, failure.message, failure.field, failure.error_id);
   }
 
   async view(jobId: string, principal: Principal): Promise<JobView> {
@@ -221,6 +234,8 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
       );
       try {
         await job.remove();
+        // counted here, once: the replica that removed it (a job a worker took meanwhile is counted by that worker)
+        this.metrics.jobsCancelled.inc({ kind: JobName.Transcribe, state: 'waiting' });
       } catch {
         // taken by a worker meanwhile: the mark and the broadcast below stop it
       }
@@ -247,7 +262,8 @@ export class TranscriptionJobsService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.allSettled([this.queueEvents.close(), this.redis.quit(), this.audio.close()]);
+    this.jobEnds.close();
+    await Promise.allSettled([this.redis.quit(), this.audio.close()]);
   }
 
   /**
