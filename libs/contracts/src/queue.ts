@@ -37,9 +37,23 @@ export const RedisChannels = {
   gcReply: (db: number, requestId: string) => `tx:${db}:gc:reply:${requestId}`,
   /** API → all workers: abort this job if you run it (payload: job id). */
   cancel: (db: number) => `tx:${db}:cancel`,
-  /** worker → every API: this job ended (completed or failed; payload: job id), after BullMQ recorded it. */
+  /** worker → every API: this job ended (payload: JobEndedMessage as JSON), after BullMQ recorded it. */
   jobEnded: (db: number) => `tx:${db}:job-ended`,
 } as const;
+
+/**
+ * What a worker announces on RedisChannels.jobEnded: the job, and its result or failure when they are
+ * small (up to JOB_END_INLINE_BYTES): the API then answers without reading the job back. Without
+ * them the API reads the job's hash.
+ */
+export interface JobEndedMessage {
+  id: string;
+  result?: unknown;
+  failedReason?: string;
+}
+
+/** Results up to this size ride in the job-ended message; every API replica receives every one. */
+export const JOB_END_INLINE_BYTES = 64 * 1024;
 
 /** Default worker tuning: a killed worker's job is picked up by another within a minute. */
 export const WorkerLockDefaults = {

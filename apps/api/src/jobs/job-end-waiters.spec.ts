@@ -46,11 +46,31 @@ describe('JobEndWaiters', () => {
     const waiting = waiters.wait(jobId, 10_000);
     await new Promise((resolve) => setTimeout(resolve, 50));
     await completed(jobId, { text: 'hello' });
-    await redis.publish(channels.jobEnded, jobId);
+    // a big result is not in the message: the hash is read
+    await redis.publish(channels.jobEnded, JSON.stringify({ id: jobId }));
     await expect(waiting).resolves.toEqual({ kind: 'completed', result: { text: 'hello' } });
     // the message, not the backstop re-read
     expect(Date.now() - started).toBeLessThan(RECHECK_EVERY_MS);
     expect(waiters.waiting).toBe(0);
+  });
+
+  it('a small result or failure in the message settles the waiters without reading the job', async () => {
+    const [done, broken] = [job(), job()];
+    await Promise.all([queued(done), queued(broken)]);
+    const waiting = [waiters.wait(done, 10_000), waiters.wait(done, 10_000), waiters.wait(broken, 10_000)];
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // the hashes say "not ended": only the messages can end these waits before the re-read
+    const started = Date.now();
+    await redis.publish(channels.jobEnded, JSON.stringify({ id: done, result: { text: 'inline' } }));
+    await redis.publish(channels.jobEnded, JSON.stringify({ id: broken, failedReason: '{"code":"audio_too_long"}' }));
+    await expect(Promise.all(waiting)).resolves.toEqual([
+      { kind: 'completed', result: { text: 'inline' } },
+      { kind: 'completed', result: { text: 'inline' } },
+      { kind: 'failed', failedReason: '{"code":"audio_too_long"}' },
+    ]);
+    expect(Date.now() - started).toBeLessThan(RECHECK_EVERY_MS);
+    // a message that is not ours is ignored
+    await redis.publish(channels.jobEnded, 'not json');
   });
 
   it('a job that ended before its waiter came is read at once; a failure carries its reason', async () => {
@@ -87,7 +107,7 @@ describe('JobEndWaiters', () => {
     await queued(vanished);
     const stillWaiting = waiters.wait(vanished, 300);
     await redis.del(jobKey(vanished));
-    await redis.publish(channels.jobEnded, vanished);
+    await redis.publish(channels.jobEnded, JSON.stringify({ id: vanished }));
     await expect(stillWaiting).resolves.toBeUndefined();
   });
 

@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import type { JobEndedMessage } from '@app/contracts';
 
 /** How a job ended, as its BullMQ hash records it. */
 export type JobEnd = { kind: 'completed'; result: unknown } | { kind: 'failed'; failedReason: string } | { kind: 'cancelled' };
@@ -18,8 +19,8 @@ export interface JobEndSources {
 type Settle = (end: JobEnd | undefined) => void;
 
 /**
- * Sync requests waiting for their job's end. A worker publishes a job's id once BullMQ has recorded
- * its end; only then is the job's hash read here (one HMGET), so an API process no longer wakes for
+ * Sync requests waiting for their job's end. A worker publishes it once BullMQ has recorded it, with
+ * the result or failure when small (else the job's hash is read here: one HMGET); an API process no longer wakes for
  * every event of every job (BullMQ's QueueEvents: ~6 XREADs per job, each replica reading all jobs).
  * A message can be lost (the subscriber reconnects, a worker dies between its end and the publish):
  * every waiting job is read again after a reconnect and every RECHECK_EVERY_MS. A job removed while
@@ -39,8 +40,9 @@ export class JobEndWaiters {
   /** Subscribes once at boot; not awaited: with Redis down the API must still start (ioredis subscribes once it connects). */
   listen(): void {
     const { jobEnded, cancel } = this.sources.channels();
-    this.subscriber.on('message', (channel: string, jobId: string) => {
-      if ((channel === jobEnded || channel === cancel) && this.waiters.has(jobId)) void this.check([jobId]);
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel === cancel && this.waiters.has(message)) void this.check([message]);
+      if (channel === jobEnded) this.ended(message);
     });
     // messages published while the subscriber was away are lost: read every waiting job again
     this.subscriber.on('ready', () => void this.check([...this.waiters.keys()]));
@@ -72,6 +74,22 @@ export class JobEndWaiters {
 
   get waiting(): number {
     return this.waiters.size;
+  }
+
+  /** A worker's job-ended message: the end it carries settles the job's waiters; without one, the job is read. */
+  private ended(message: string): void {
+    let parsed: JobEndedMessage;
+    try {
+      parsed = JSON.parse(message) as JobEndedMessage;
+    } catch {
+      return;
+    }
+    const waiting = typeof parsed?.id === 'string' ? this.waiters.get(parsed.id) : undefined;
+    if (!waiting) return;
+    const end: JobEnd | undefined =
+      typeof parsed.failedReason === 'string' ? { kind: 'failed', failedReason: parsed.failedReason } : 'result' in parsed ? { kind: 'completed', result: parsed.result } : undefined;
+    if (!end) return void this.check([parsed.id]);
+    for (const settle of [...waiting]) settle(end);
   }
 
   private forget(jobId: string, settle: Settle): void {
