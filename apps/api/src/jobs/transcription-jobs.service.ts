@@ -23,12 +23,11 @@ import {
   TranscriptionResult,
 } from '@app/contracts';
 import { addToLogContext, currentRequestId } from '@app/logging';
-import { redisDatabase, replicasAcknowledged } from '@app/redis';
+import { appendJobEvent, redisDatabase, replicasAcknowledged } from '@app/redis';
 import { API_REDIS, API_SUBSCRIBER } from '../api.tokens';
 import { ANONYMOUS_OWNER, Principal } from '../auth/credentials';
 import { withTimeout } from '../common/with-timeout';
 import { FairShare } from './fair-share';
-import { appendJobEvent } from './job-events.writer';
 import { ApiMetrics } from '../metrics/api-metrics';
 import { JobEndWaiters } from './job-end-waiters';
 import { JobIndex } from './job-index';

@@ -3,21 +3,14 @@ import type Redis from 'ioredis';
 import { decodeJobEvent, JobEvent } from '@app/contracts';
 import { ACTIVE_EVENT_INTERVAL_MS, JobEventsPublisher } from './job-events.publisher';
 
-/** Just enough of ioredis's MULTI for the sink: records each XADD's event. */
+/** Just enough of ioredis for the sink: records the event each append script carries (its fields follow the key, max length and TTL). */
 function recordingRedis(): { redis: Redis; events: JobEvent[] } {
   const events: JobEvent[] = [];
-  const multi = () => {
-    const chain = {
-      xadd: (...args: string[]) => {
-        events.push(decodeJobEvent(args.slice(args.indexOf('*') + 1)) as JobEvent);
-        return chain;
-      },
-      expire: () => chain,
-      exec: async () => [[null, 'ok'], [null, 1]],
-    };
-    return chain;
+  const evalScript = async (_script: string, _keys: number, _key: string, _maxLen: string, _ttl: string, ...fields: string[]) => {
+    events.push(decodeJobEvent(fields) as JobEvent);
+    return '1-0';
   };
-  return { redis: { multi } as unknown as Redis, events };
+  return { redis: { eval: evalScript } as unknown as Redis, events };
 }
 
 describe('JobEventSink.progress (active events)', () => {

@@ -1,18 +1,16 @@
 import { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
 import {
-  encodeJobEvent,
   isFinalJobEvent,
-  JOB_EVENTS_MAX_LEN,
   JOB_EVENTS_RUNNING_TTL_S,
   JobError,
   JobEvent,
-  jobEventsKey,
   JobProgress,
   SegmentResult,
   transcriptText,
   TranscriptionResult,
 } from '@app/contracts';
+import { appendJobEvent } from '@app/redis';
 
 /**
  * The worker's side of the job-events channel (libs/contracts job-events.ts): one Redis Stream per
@@ -79,19 +77,11 @@ export class JobEventSink {
   }
 
   private publish(event: JobEvent): void {
-    const key = jobEventsKey(this.jobId);
     // a running job's stream expires a day on at most; a finished one as its result does
     const ttl = isFinalJobEvent(event) ? this.finishedTtlS : JOB_EVENTS_RUNNING_TTL_S;
     this.chain = this.chain.then(async () => {
       try {
-        const replies = await this.redis
-          .multi()
-          .xadd(key, 'MAXLEN', '~', String(JOB_EVENTS_MAX_LEN), '*', ...encodeJobEvent(event))
-          .expire(key, ttl)
-          .exec();
-        // MULTI reports a command's error in its reply, not as a rejection
-        const failure = replies?.find(([error]) => error)?.[0];
-        if (failure) throw failure;
+        await appendJobEvent(this.redis, this.jobId, event, ttl);
       } catch (error) {
         if (this.warned) return;
         this.warned = true;

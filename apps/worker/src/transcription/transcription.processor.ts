@@ -117,7 +117,9 @@ export class TranscriptionProcessor extends WorkerHost implements OnApplicationB
       result.timings_ms = { queued: Math.max(0, started - data.acceptedAt), ...result.timings_ms };
       // the audio goes and the end is announced in the same round trip; both before BullMQ's completion
       await Promise.all([audio.release(), events.completed(result)]);
-      this.logger.log(`job ${jobId} done in ${Date.now() - started} ms (${result.duration} s audio, ${result.segments.length} segments)`);
+      const doneLine = `job ${jobId} done in ${Date.now() - started} ms (${result.duration} s audio, ${result.segments.length} segments)`;
+      // written once BullMQ's completion is on its way (a synchronous write to stdout, ~0.3 ms); the job's log context goes with it
+      setImmediate(() => this.logger.log(doneLine));
       return result;
     } catch (error) {
       // every failure is final: retrying bad audio or a missing model only delays the answer
