@@ -46,7 +46,7 @@ export class RedisChunkedBlobStore implements BlobStore {
   async write(jobId: string, source: AsyncIterable<Buffer>, options: BlobWriteOptions): Promise<BlobWritten> {
     let written = 0;
     let size = 0;
-    // an upload under one chunk keeps its pieces as they came (one exact-size concat at the end);
+    // an upload under one chunk keeps its pieces as they came (copied into a pooled buffer at the end);
     // a bigger one gets one chunk buffer, filled and sent again and again: no per-chunk garbage. A
     // 1 MiB buffer for each of 200 small uploads would be 200 MB of external memory and full GCs
     let small: Buffer[] | undefined = [];
@@ -54,13 +54,8 @@ export class RedisChunkedBlobStore implements BlobStore {
     let chunk: Buffer | undefined;
     let filled = 0;
     const flush = async (bytes: Buffer) => {
-      await this.chunkWriteSlot();
-      try {
-        // reusing `chunk` after this is safe: ioredis has copied the value once the reply is in
-        await this.redis.set(chunkedBlobKeys.chunk(jobId, written), bytes, 'EX', options.ttlSeconds);
-      } finally {
-        this.releaseChunkWriteSlot();
-      }
+      // reusing `chunk` after this is safe: ioredis has copied the value once the reply is in
+      await this.inChunkWriteSlot(() => this.redis.set(chunkedBlobKeys.chunk(jobId, written), bytes, 'EX', options.ttlSeconds));
       written++;
     };
     try {
@@ -109,20 +104,29 @@ export class RedisChunkedBlobStore implements BlobStore {
    * write slot, reused): a fresh buffer per upload costs a page fault per 4 KiB on first touch, which
    * made this copy a third of the API's CPU in a burst of 200 uploads of 344 KB.
    */
-  private async flushPieces(jobId: string, index: number, pieces: Buffer[], bytes: number, ttlSeconds: number): Promise<void> {
-    await this.chunkWriteSlot();
-    const pooled = pieces.length > 1 ? (this.chunkBufferPool.pop() ?? Buffer.allocUnsafe(this.chunkBytes)) : undefined;
-    try {
-      let value = pieces[0];
-      if (pooled) {
+  private flushPieces(jobId: string, index: number, pieces: Buffer[], bytes: number, ttlSeconds: number): Promise<void> {
+    const set = (value: Buffer) => this.redis.set(chunkedBlobKeys.chunk(jobId, index), value, 'EX', ttlSeconds);
+    // taken inside the slot, so the pool never holds more buffers than there are slots
+    return this.inChunkWriteSlot(async () => {
+      if (pieces.length === 1) return void (await set(pieces[0]));
+      const pooled = this.chunkBufferPool.pop() ?? Buffer.allocUnsafe(this.chunkBytes);
+      try {
         let at = 0;
         for (const piece of pieces) at += piece.copy(pooled, at);
-        value = pooled.subarray(0, bytes);
+        // the pooled buffer is free again once the reply is in: ioredis has copied the value by then
+        await set(pooled.subarray(0, bytes));
+      } finally {
+        this.chunkBufferPool.push(pooled);
       }
-      // the pooled buffer is free again once the reply is in: ioredis has copied the value by then
-      await this.redis.set(chunkedBlobKeys.chunk(jobId, index), value, 'EX', ttlSeconds);
+    });
+  }
+
+  /** Runs a chunk write in one of the `maxChunkWrites` slots. */
+  private async inChunkWriteSlot<T>(write: () => Promise<T>): Promise<T> {
+    await this.chunkWriteSlot();
+    try {
+      return await write();
     } finally {
-      if (pooled) this.chunkBufferPool.push(pooled);
       this.releaseChunkWriteSlot();
     }
   }
