@@ -90,8 +90,10 @@ async function main(): Promise<void> {
     await waitForHealthy(base, 1);
     const overheadRuns = Number(process.env.BENCH_OVERHEAD_RUNS ?? 30);
     const burstUploads = Number(process.env.BENCH_BURST_UPLOADS ?? 200);
+    // 11 s of audio: a 344 KB WAV per upload (BENCH_BURST_SECONDS=0.5: 16 KB)
+    const burstSeconds = Number(process.env.BENCH_BURST_SECONDS ?? 11);
     if (overheadOnly) {
-      const overhead = await benchOverhead(base, TEST_REDIS_URL, overheadRuns, { uploads: burstUploads, seconds: 11 }, { api: api.child.pid, worker: worker.child.pid });
+      const overhead = await benchOverhead(base, TEST_REDIS_URL, overheadRuns, { uploads: burstUploads, seconds: burstSeconds }, { api: api.child.pid, worker: worker.child.pid });
       console.log('');
       console.log('| measure | value |');
       console.log('| --- | --- |');
@@ -149,7 +151,7 @@ async function main(): Promise<void> {
     }
 
     // last: its burst leaves async jobs queued behind which nothing else should wait
-    const perJob = await benchOverhead(base, TEST_REDIS_URL, overheadRuns, { uploads: burstUploads, seconds: 11 }, { api: api.child.pid, worker: worker.child.pid });
+    const perJob = await benchOverhead(base, TEST_REDIS_URL, overheadRuns, { uploads: burstUploads, seconds: burstSeconds }, { api: api.child.pid, worker: worker.child.pid });
 
     const jfkRatio = median(warm) / median(cli);
     const longRatio = median(longWarm) / median(longCli);
