@@ -95,10 +95,14 @@ describe('two workers on one Redis', () => {
 
   it('a job survives SIGKILL of the worker running it', async () => {
     const { body } = await postTranscribe(base, longWav, { async: 'true', allowed_languages: 'en' });
-    const busy = await waitFor('a busy worker', async () => {
+    // the worker running this job: once it is active, the one worker whose heartbeat says busy (a
+    // worker beats when it starts a job, and 0.1 s after its last one ended)
+    await waitFor('the job to be active', async () => ((await getJson(`${base}/jobs/${body.job_id}`)).body.status === 'active' ? true : undefined), 60_000, 50);
+    const busy = await waitFor('exactly one busy worker', async () => {
       const { body: health } = await getJson(`${base}/health`);
-      return (health.workers as { worker_id: string; busy: boolean }[]).find((w) => w.busy);
-    });
+      const busyWorkers = (health.workers as { worker_id: string; busy: boolean }[]).filter((w) => w.busy);
+      return busyWorkers.length === 1 ? busyWorkers[0] : undefined;
+    }, 60_000, 50);
     const victim = workers.find((w) => busy.worker_id.includes(`-${w.child.pid}-`));
     expect(victim).toBeDefined();
     const killedAt = Date.now();

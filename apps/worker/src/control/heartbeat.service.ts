@@ -10,6 +10,9 @@ import { WORKER_REDIS } from '../worker.tokens';
 import { rssMb } from './rss';
 import { WORKER_ID } from './worker-identity';
 
+/** A worker that just went idle says so after this long, unless another job started by then. */
+export const IDLE_BEAT_DELAY_MS = 100;
+
 /** Liveness through Redis (workers have no HTTP): a timestamped entry in one hash, refreshed every few seconds. */
 @Injectable()
 export class HeartbeatService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -18,7 +21,11 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
   /** set on shutdown: a late beat (e.g. after models drained) must not bring the deleted key back */
   private stopped = false;
   private unsubscribeFreed?: () => void;
+  private unsubscribeJobs?: () => void;
   private beatQueued = false;
+  /** what the last beat said about busy (GET /health): a change beats at once, or after IDLE_BEAT_DELAY_MS to idle */
+  private advertisedBusy = false;
+  private idleBeat?: NodeJS.Timeout;
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
@@ -31,9 +38,27 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
   async onApplicationBootstrap(): Promise<void> {
     // a freed model (idle unload, DELETE /models, a job letting go of a drained one) shows at once
     this.unsubscribeFreed = this.cache.onFreed(() => this.beatSoon());
+    this.unsubscribeJobs = this.activeJobs.onChange(() => this.jobsChanged());
     await this.beat();
     this.timer = setInterval(() => void this.beat(), HEARTBEAT_INTERVAL_MS);
     this.timer.unref();
+  }
+
+  /**
+   * Idle → busy beats at once; busy → idle after IDLE_BEAT_DELAY_MS, unless a job started meanwhile:
+   * a worker running back-to-back short jobs writes no beat per job, and /health is right within 0.1 s.
+   */
+  private jobsChanged(): void {
+    const busy = this.activeJobs.count > 0;
+    clearTimeout(this.idleBeat);
+    this.idleBeat = undefined;
+    if (busy === this.advertisedBusy) return;
+    if (busy) return this.beatSoon();
+    this.idleBeat = setTimeout(() => {
+      this.idleBeat = undefined;
+      if (this.activeJobs.count === 0 && this.advertisedBusy) this.beatSoon();
+    }, IDLE_BEAT_DELAY_MS);
+    this.idleBeat.unref();
   }
 
   /** One beat for a burst of changes (several models freed together). */
@@ -65,6 +90,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
       active_jobs: this.activeJobs.count,
       ts: Date.now(),
     };
+    this.advertisedBusy = heartbeat.busy;
     try {
       await this.redis.hset(RedisKeys.workerHeartbeats, WORKER_ID, JSON.stringify(heartbeat));
     } catch (error) {
@@ -76,6 +102,8 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
     this.stopped = true;
     clearInterval(this.timer);
     this.unsubscribeFreed?.();
+    this.unsubscribeJobs?.();
+    clearTimeout(this.idleBeat);
     await this.redis.hdel(RedisKeys.workerHeartbeats, WORKER_ID).catch(() => undefined);
   }
 }

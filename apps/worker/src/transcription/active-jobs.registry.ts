@@ -4,15 +4,27 @@ import { Injectable } from '@nestjs/common';
 @Injectable()
 export class ActiveJobsRegistry {
   private readonly controllers = new Map<string, AbortController>();
+  private readonly changeListeners = new Set<() => void>();
 
   start(jobId: string): AbortController {
     const controller = new AbortController();
     this.controllers.set(jobId, controller);
+    this.changed();
     return controller;
   }
 
+  /** Called after every job start and finish; returns the unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.changeListeners) listener();
+  }
+
   finish(jobId: string): void {
-    this.controllers.delete(jobId);
+    if (this.controllers.delete(jobId)) this.changed();
   }
 
   /** true when the job runs here and was told to stop */
