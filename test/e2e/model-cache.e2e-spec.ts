@@ -56,6 +56,7 @@ async function reaches(base: string, id: string, stage: string, timeoutMs = 240_
 /** What this test reads of a heartbeat (WorkerHeartbeat in libs/contracts). */
 interface Heartbeat {
   models: string[];
+  busy?: boolean;
   loaded_models?: { label: string; kind: string; bytes: number; in_use: number; draining: boolean }[];
 }
 
@@ -108,10 +109,11 @@ describe('model caches and leases (default MODEL_CACHE_SIZE, WORKER_CONCURRENCY=
     expect(log.match(/loaded alignment model/g)).toHaveLength(1);
     expect(log.match(/loaded diarization models/g)).toHaveLength(1);
     expect(log).not.toMatch(/unloading/);
-    // a heartbeat written after the last job (they come every 5 s): nothing in use any more
+    // a heartbeat written after the last job (0.1 s after it, or the 5-s one): idle, nothing in use any more
+    // (the beat a job start writes is busy, and lists the models loaded by then)
     const beat = await waitFor('an idle heartbeat', async () => {
       const current = await heartbeat(redis, stack);
-      return current.loaded_models?.length && current.loaded_models.every((m) => m.in_use === 0) ? current : undefined;
+      return current.busy === false && current.loaded_models?.length && current.loaded_models.every((m) => m.in_use === 0) ? current : undefined;
     }, 10_000);
     expect(beat.models.sort()).toEqual(['align:en/synthetic-tone-ctc', 'diarize/synthetic-voice-embedding', 'synthetic-tiny/ggml', 'vad/silero']);
     // /health's labels, and the heartbeat's sizes (the model files)

@@ -28,7 +28,7 @@ describe('HeartbeatService', () => {
       hset: async (_key: string, _field: string, value: string) => void beats.push(JSON.parse(value) as { busy: boolean }),
       hdel: async () => 1,
     } as unknown as Redis;
-    const cache = { loadedLabels: () => [], loadedModels: () => [], onFreed: () => () => undefined } as unknown as ModelCacheService;
+    const cache = { loadedLabels: () => [], loadedModels: () => [], onFreed: () => () => undefined, onRemoved: () => () => undefined } as unknown as ModelCacheService;
     const models = { availableModels: () => [] } as unknown as WhisperModelsService;
     const activeJobs = new ActiveJobsRegistry();
     const service = new HeartbeatService(loadConfig({}), redis, models, cache, activeJobs);

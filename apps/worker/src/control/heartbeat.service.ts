@@ -36,8 +36,14 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    // a freed model (idle unload, DELETE /models, a job letting go of a drained one) shows at once
-    this.unsubscribeFreed = this.cache.onFreed(() => this.beatSoon());
+    // a freed model (idle unload, DELETE /models, a job letting go of a drained one) shows at once, and
+    // so does one leaving the cache (evicted: draining while a job holds it)
+    const unsubscribeFreed = this.cache.onFreed(() => this.beatSoon());
+    const unsubscribeRemoved = this.cache.onRemoved(() => this.beatSoon());
+    this.unsubscribeFreed = () => {
+      unsubscribeFreed();
+      unsubscribeRemoved();
+    };
     this.unsubscribeJobs = this.activeJobs.onChange(() => this.jobsChanged());
     await this.beat();
     this.timer = setInterval(() => void this.beat(), HEARTBEAT_INTERVAL_MS);

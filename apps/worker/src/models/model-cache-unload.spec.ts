@@ -35,8 +35,12 @@ describe('ModelCacheService: DELETE /models and MODEL_IDLE_UNLOAD_S', () => {
 
   it('unloadWhere on a model a job holds: pending, freed when the job lets go', async () => {
     const cache = new ModelCacheService(loadConfig({}));
+    let removed = 0;
+    cache.onRemoved(() => removed++);
     const lease = await cache.acquire('whisper', 'whisper:a', async () => new FakeModel('a/ggml', 'a'));
     expect(await cache.unloadWhere('whisper', (m) => m.name === 'a')).toEqual({ unloaded: 1, pending: 1 });
+    // told at once, while the job still holds it (the heartbeat shows it draining)
+    expect(removed).toBe(1);
     expect(cache.loadedModels()).toEqual([{ label: 'a/ggml', kind: 'whisper', bytes: 1000, in_use: 1, draining: true, name: 'a' }]);
     lease.release();
     await cache.drained();

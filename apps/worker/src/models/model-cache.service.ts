@@ -88,6 +88,8 @@ export class ModelCacheService implements OnApplicationBootstrap, OnApplicationS
   private idleTimer?: NodeJS.Timeout;
   /** told when a model is freed (the heartbeat beats at once instead of up to 5 s later) */
   private readonly freedListeners = new Set<() => void>();
+  /** told when a model leaves a cache (evicted or unloaded; draining while a job holds it) */
+  private readonly removedListeners = new Set<() => void>();
 
   constructor(@Inject(SERVICE_CONFIG) config: ServiceConfig) {
     this.idleUnloadMs = config.modelIdleUnloadS * 1000;
@@ -95,6 +97,7 @@ export class ModelCacheService implements OnApplicationBootstrap, OnApplicationS
       onRemove: (key: string, reason: RemovalReason, leases: number) => {
         this.observer?.({ type: 'removed', kind, reason });
         this.logger.log(leases > 0 ? `unloading ${key} (${reason}) once ${leases} job(s) using it let go` : `unloading ${key} (${reason})`);
+        for (const listener of this.removedListeners) listener();
       },
       onDisposed: (key: string) => {
         this.logger.log(`freed ${key}`);
@@ -126,6 +129,12 @@ export class ModelCacheService implements OnApplicationBootstrap, OnApplicationS
   onFreed(listener: () => void): () => void {
     this.freedListeners.add(listener);
     return () => void this.freedListeners.delete(listener);
+  }
+
+  /** Calls `listener` each time a model leaves a cache (before it is freed: at once, or when its jobs let go); returns the unsubscribe. */
+  onRemoved(listener: () => void): () => void {
+    this.removedListeners.add(listener);
+    return () => void this.removedListeners.delete(listener);
   }
 
   /** Whether the key is cached (loaded or loading, not draining). */
