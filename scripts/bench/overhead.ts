@@ -31,12 +31,12 @@ export interface OverheadResult {
   service: PhaseMedians;
   /** medians of the worker's own stage timings (timings_ms) */
   workerStages: PhaseMedians;
-  burst?: { uploads: number; kb: number; p50Ms: number; p99Ms: number; errors: number; cpuMsPerUpload?: Record<string, { cpuMs: number; sysMs: number }> };
-  /** write and read system calls per sync job, by service process (Linux /proc/<pid>/io; absent elsewhere) */
+  burst?: { uploads: number; kb: number; p50Ms: number; p99Ms: number; errors: number; costPerUpload?: Record<string, ProcessCost> };
+  /** CPU time and write/read system calls per sync job, by service process (Linux /proc; absent elsewhere) */
   perJobCost?: Record<string, ProcessCost>;
 }
 
-/** Processes whose system calls a run counts (name → pid). */
+/** Processes whose CPU time and system calls a run counts (name → pid). */
 export type CountedProcesses = Record<string, number | undefined>;
 
 interface ProcessCost {
@@ -173,16 +173,31 @@ async function enqueueBurst(base: string, uploads: number, seconds: number) {
   return { uploads, kb: body.length / 1024, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), errors: outcome.errors };
 }
 
-/** The burst, with each counted process's CPU time per upload over it (the worker's includes the jobs it ran meanwhile). */
-async function measuredBurst(base: string, burst: { uploads: number; seconds: number }, counted: CountedProcesses) {
+/**
+ * Runs `work` and returns its value with each counted process's cost divided by `items` (the jobs
+ * or uploads it made): CPU and system calls over that span, background work included.
+ */
+async function costPerItem<T>(counted: CountedProcesses, items: number, work: () => Promise<T>): Promise<{ value: T; perItem: Record<string, ProcessCost> }> {
   const before = Object.entries(counted).map(([name, pid]) => [name, pid, pid ? processCost(pid) : undefined] as const);
-  const outcome = await enqueueBurst(base, burst.uploads, burst.seconds);
-  const cpuMsPerUpload: Record<string, { cpuMs: number; sysMs: number }> = {};
+  const value = await work();
+  const perItem: Record<string, ProcessCost> = {};
   for (const [name, pid, start] of before) {
     const end = pid && start ? processCost(pid) : undefined;
-    if (start && end) cpuMsPerUpload[name] = { cpuMs: (end.cpuMs - start.cpuMs) / burst.uploads, sysMs: (end.sysMs - start.sysMs) / burst.uploads };
+    if (!start || !end) continue;
+    perItem[name] = {
+      writes: (end.writes - start.writes) / items,
+      reads: (end.reads - start.reads) / items,
+      cpuMs: (end.cpuMs - start.cpuMs) / items,
+      sysMs: (end.sysMs - start.sysMs) / items,
+    };
   }
-  return { ...outcome, cpuMsPerUpload };
+  return { value, perItem };
+}
+
+/** The burst, with each counted process's cost per upload over it (the worker's includes the jobs it ran meanwhile). */
+async function measuredBurst(base: string, burst: { uploads: number; seconds: number }, counted: CountedProcesses) {
+  const { value, perItem } = await costPerItem(counted, burst.uploads, () => enqueueBurst(base, burst.uploads, burst.seconds));
+  return { ...value, costPerUpload: perItem };
 }
 
 export async function benchOverhead(
@@ -194,21 +209,8 @@ export async function benchOverhead(
 ): Promise<OverheadResult> {
   const prefix = process.env.QUEUE_PREFIX ?? 'bull';
   const bare = await bareBullmq(redisUrl, prefix, runs);
-  const before = Object.entries(counted).map(([name, pid]) => [name, pid ? processCost(pid) : undefined] as const);
-  const service = await serviceRoundTrips(base, redisUrl, prefix, runs);
-  const jobs = runs + 3;
-  const perJobCost: Record<string, ProcessCost> = {};
-  for (const [name, start] of before) {
-    const end = start && counted[name] ? processCost(counted[name] as number) : undefined;
-    if (start && end) {
-      perJobCost[name] = {
-        writes: (end.writes - start.writes) / jobs,
-        reads: (end.reads - start.reads) / jobs,
-        cpuMs: (end.cpuMs - start.cpuMs) / jobs,
-        sysMs: (end.sysMs - start.sysMs) / jobs,
-      };
-    }
-  }
+  // warm-up jobs included: they cost the processes as much as the measured ones
+  const { value: service, perItem: perJobCost } = await costPerItem(counted, runs + 3, () => serviceRoundTrips(base, redisUrl, prefix, runs));
   return {
     ...(Object.keys(perJobCost).length > 0 ? { perJobCost } : {}),
     runs,
@@ -236,6 +238,6 @@ export function overheadRows(r: OverheadResult): string[] {
   }
   rows.push(`| worker stages (timings_ms medians) | ${Object.entries(r.workerStages).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')} ms |`);
   if (r.burst) rows.push(`| enqueue, ${r.burst.uploads} concurrent async uploads of ${r.burst.kb.toFixed(0)} KB: p50 / p99 | ${ms(r.burst.p50Ms)} / ${ms(r.burst.p99Ms)}${r.burst.errors ? ` (${r.burst.errors} errors)` : ''} (goal p99 < 300 ms) |`);
-  for (const [name, cpu] of Object.entries(r.burst?.cpuMsPerUpload ?? {})) rows.push(`| enqueue burst: ${name} CPU per upload (of which kernel) | ${ms(cpu.cpuMs)} (${ms(cpu.sysMs)}) |`);
+  for (const [name, cpu] of Object.entries(r.burst?.costPerUpload ?? {})) rows.push(`| enqueue burst: ${name} CPU per upload (of which kernel) | ${ms(cpu.cpuMs)} (${ms(cpu.sysMs)}) |`);
   return rows;
 }

@@ -118,12 +118,9 @@ export class JobEndWaiters {
   }
 
   private async endOf(jobId: string): Promise<JobEnd | undefined> {
-    const [[timestamp, finishedOn, returnvalue, failedReason], cancelMark] = await Promise.all([
-      this.redis.hmget(this.sources.jobKey(jobId), 'timestamp', 'finishedOn', 'returnvalue', 'failedReason'),
-      this.redis.exists(this.sources.cancelMarkKey(jobId)),
-    ]);
+    const [timestamp, finishedOn, returnvalue, failedReason] = await this.redis.hmget(this.sources.jobKey(jobId), 'timestamp', 'finishedOn', 'returnvalue', 'failedReason');
     // gone: removed from the queue by a cancel; without the mark (removed otherwise) the wait goes on to its timeout
-    if (timestamp === null) return cancelMark ? { kind: 'cancelled' } : undefined;
+    if (timestamp === null) return (await this.redis.exists(this.sources.cancelMarkKey(jobId))) ? { kind: 'cancelled' } : undefined;
     if (finishedOn === null) return undefined;
     if (failedReason !== null) return { kind: 'failed', failedReason };
     return { kind: 'completed', result: returnvalue === null ? null : (JSON.parse(returnvalue) as unknown) };

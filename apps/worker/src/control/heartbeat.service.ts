@@ -20,8 +20,8 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
   private timer?: NodeJS.Timeout;
   /** set on shutdown: a late beat (e.g. after models drained) must not bring the deleted key back */
   private stopped = false;
-  private unsubscribeFreed?: () => void;
-  private unsubscribeJobs?: () => void;
+  /** the cache's and the job registry's listeners, dropped at shutdown */
+  private readonly unsubscribes: (() => void)[] = [];
   private beatQueued = false;
   /** what the last beat said about busy (GET /health): a change beats at once, or after IDLE_BEAT_DELAY_MS to idle */
   private advertisedBusy = false;
@@ -38,13 +38,11 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
   async onApplicationBootstrap(): Promise<void> {
     // a freed model (idle unload, DELETE /models, a job letting go of a drained one) shows at once, and
     // so does one leaving the cache (evicted: draining while a job holds it)
-    const unsubscribeFreed = this.cache.onFreed(() => this.beatSoon());
-    const unsubscribeRemoved = this.cache.onRemoved(() => this.beatSoon());
-    this.unsubscribeFreed = () => {
-      unsubscribeFreed();
-      unsubscribeRemoved();
-    };
-    this.unsubscribeJobs = this.activeJobs.onChange(() => this.jobsChanged());
+    this.unsubscribes.push(
+      this.cache.onFreed(() => this.beatSoon()),
+      this.cache.onRemoved(() => this.beatSoon()),
+      this.activeJobs.onChange(() => this.jobsChanged()),
+    );
     await this.beat();
     this.timer = setInterval(() => void this.beat(), HEARTBEAT_INTERVAL_MS);
     this.timer.unref();
@@ -107,8 +105,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
-    this.unsubscribeFreed?.();
-    this.unsubscribeJobs?.();
+    for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
     clearTimeout(this.idleBeat);
     await this.redis.hdel(RedisKeys.workerHeartbeats, WORKER_ID).catch(() => undefined);
   }
